@@ -16,7 +16,7 @@ setup: $(STAMP)
 
 ## The main job: train on the embedded default (SynthCity in the CVUSA layout) and print the recall table
 train: setup
-	$(BIN)/python -m papermill nbs/00_transforms.ipynb /tmp/crossview_transforms_demo.ipynb
+	$(BIN)/crossview_train --dataset cvusa --preset cpu --variant full
 
 ## The test suite: every notebook's tests (flagged cells skipped), then a one-line summary
 test: setup

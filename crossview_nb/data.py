@@ -15,13 +15,13 @@ from fastcore.basics import patch
 from .core import get_preset, to_model_range
 
 # %% auto #0
-__all__ = ['DATASETS', 'CVUSA_SPLIT_FILES', 'CVUSA_TILE_SIZE', 'CVUSA_PANO_HW', 'CVUSA_POLAR_RENDER_SCALE', 'CVACT_MAT',
-           'CVACT_SPLIT_FIELDS', 'CVACT_TILE_SIZE', 'CVACT_PANO_HW', 'CVACT_CROP_ROWS', 'CVACT_POSITIVE_RADIUS_M',
-           'CVACT_NEGATIVE_EXCLUSION_M', 'VIGOR_CITIES', 'VIGOR_SPLIT_FILES', 'VIGOR_SPLIT_CITIES',
-           'VIGOR_SPLIT_COLUMNS', 'VIGOR_TILE_SIZE', 'VIGOR_PANO_HW', 'EARTH_RADIUS_M', 'OBTAIN', 'FIXTURE_SIZES',
-           'load_image', 'resize_image', 'crop_elevation_band', 'read_split', 'latlon_to_local_m', 'read_act_mat',
-           'make_fixture', 'CrossViewDataset', 'cvusa_polar_path', 'CVUSA', 'cvact_polar_path', 'CVACT', 'VIGOR',
-           'get_dataset', 'SeededSampler', 'make_dataloader', 'show_sample']
+__all__ = ['DATASETS', 'CVUSA_SPLIT_FILES', 'CVUSA_TILE_SIZE', 'CVUSA_PANO_HW', 'CVUSA_POLAR_RENDER_SCALE', 'CVUSA_ELEV_DEG',
+           'CVACT_MAT', 'CVACT_SPLIT_FIELDS', 'CVACT_TILE_SIZE', 'CVACT_PANO_HW', 'CVACT_CROP_ROWS',
+           'CVACT_POSITIVE_RADIUS_M', 'CVACT_NEGATIVE_EXCLUSION_M', 'VIGOR_CITIES', 'VIGOR_SPLIT_FILES',
+           'VIGOR_SPLIT_CITIES', 'VIGOR_SPLIT_COLUMNS', 'VIGOR_TILE_SIZE', 'VIGOR_PANO_HW', 'EARTH_RADIUS_M', 'OBTAIN',
+           'FIXTURE_SIZES', 'load_image', 'resize_image', 'crop_elevation_band', 'read_split', 'latlon_to_local_m',
+           'read_act_mat', 'make_fixture', 'CrossViewDataset', 'cvusa_polar_path', 'CVUSA', 'cvact_polar_path', 'CVACT',
+           'VIGOR', 'get_dataset', 'SeededSampler', 'make_dataloader', 'show_sample']
 
 # %% ../nbs/01_data.ipynb #6d65cb57
 DATASETS = ('cvusa', 'cvact', 'vigor')
@@ -31,6 +31,7 @@ CVUSA_SPLIT_FILES = {'train': 'splits/train-19zl.csv', 'val': 'splits/val-19zl.c
 CVUSA_TILE_SIZE = 750             # bingmap/19/*.jpg are 750x750
 CVUSA_PANO_HW = (224, 1232)       # streetview/panos/*.jpg: already the cropped band
 CVUSA_POLAR_RENDER_SCALE = 2      # published maps: rendered at 224x1232, then resized to 112x616
+CVUSA_ELEV_DEG = (38.6, -26.9)    # (top, bottom) elevation of a 1232x224 panorama: square pixels, horizon 59% down (estimate from HC-Net's 2:1 padding)
 
 CVACT_MAT = 'ACT_data.mat'
 CVACT_SPLIT_FIELDS = {'train': ('trainSet', 'trainInd'), 'val': ('valSet', 'valInd'),
@@ -438,7 +439,7 @@ def cvusa_polar_path(
 class CVUSA(CrossViewDataset):
     "CVUSA (the 44,416-pair subset of Zhai et al. used by CVM-Net, SAFA, Toker et al.): splits 'train', 'val' (= 'test')"
     name, polar_render_scale = 'cvusa', CVUSA_POLAR_RENDER_SCALE
-    pano_elev_deg = (CVUSA_PANO_HW[0] / CVUSA_PANO_HW[1] * 180, -CVUSA_PANO_HW[0] / CVUSA_PANO_HW[1] * 180)  # approx.: square pixels, centred
+    pano_elev_deg = CVUSA_ELEV_DEG
     layout = "splits/{train,val}-19zl.csv, bingmap/19/*.jpg (750x750), streetview/panos/*.jpg (1232x224)"
     def _parse(self):
         if self.split not in CVUSA_SPLIT_FILES:
