@@ -20,7 +20,7 @@ train: setup
 
 ## The test suite: every notebook's tests (flagged cells skipped), then a one-line summary
 test: setup
-	$(BIN)/nbdev_test --n_workers 2 2>&1 | tee .test.log; status=$${PIPESTATUS[0]}; \
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 2>&1 | tee .test.log; status=$${PIPESTATUS[0]}; \
 	$(BIN)/python .ci/summary.py .test.log nbs; exit $$status
 
 readme: setup
