@@ -17,7 +17,7 @@ from .core import data_dir
 
 # %% auto #0
 __all__ = ['CLASSES', 'GRASS', 'ROAD', 'MARKING', 'SIDEWALK', 'BUILDING', 'TREE', 'WATER', 'PARKING', 'CAR', 'KIND_BUILDING',
-           'KIND_TREE', 'KIND_CAR', 'CAR_HEIGHT_M', 'CAR_OCCUPANCY', 'CAM_HEIGHT_M', 'SYNTH_VERSION',
+           'KIND_TREE', 'KIND_CAR', 'CAR_HEIGHT_M', 'CAR_OCCUPANCY', 'CAM_HEIGHT_M', 'COLOUR_GAP', 'SYNTH_VERSION',
            'CVACT_UTM_ORIGIN', 'VIGOR_CITIES', 'M_PER_DEG_LAT', 'DEFAULT_SIZES', 'World', 'empty_world', 'add_box',
            'generate_world', 'Capture', 'random_capture', 'render_satellite', 'render_panorama', 'road_positions',
            'split_positions', 'world_size_for', 'write_cvusa', 'write_cvact', 'local_to_latlon', 'latlon_to_local',
@@ -342,11 +342,15 @@ class Capture:
     sun_az: float = 135.0      # degrees clockwise from north (where the sun is)
     sun_el: float = 50.0       # degrees above the horizon
     exposure: float = 1.0      # global gain
-    gain: tuple = (1.0, 1.0, 1.0)  # per-channel RGB gain
+    gain: tuple = (1.0, 1.0, 1.0)  # per-channel RGB gain (white balance)
+    gamma: float = 1.0         # tone curve exponent on [0, 1] values
+    mix: tuple = (1, 0, 0, 0, 1, 0, 0, 0, 1)  # 3x3 colour matrix (row-major): sensor / processing colour response
     season: float = 0.0        # 0 summer ... 1 autumn (vegetation hue)
     clouds: float = 0.3        # cloud cover 0..1 (street view sky)
     car_key: int = 0           # which car slots are occupied (hash key)
     sky_seed: int = 0          # phase of the cloud pattern
+
+COLOUR_GAP = dict(gain=0.31, gamma=0.375, mix=0.25)  # log-normal sigma of white balance and gamma; sigma of the colour matrix
 
 def random_capture(
     rng:np.random.Generator,  # source of randomness
@@ -354,9 +358,11 @@ def random_capture(
 )->Capture:
     "Draw the conditions of one capture"
     return Capture(sun_az=float(rng.uniform(0, 360)), sun_el=float(rng.uniform(35, 70) if satellite else rng.uniform(15, 70)),
-                   exposure=float(rng.uniform(0.8, 1.2)), gain=tuple(rng.uniform(0.9, 1.1, 3).tolist()),
+                   exposure=float(rng.uniform(0.8, 1.2)), gain=tuple(np.exp(rng.normal(0, COLOUR_GAP['gain'], 3)).tolist()),
                    season=float(rng.beta(0.8, 2.0)), clouds=float(rng.uniform(0, 0.7)),
-                   car_key=int(rng.integers(1, 2**31)), sky_seed=int(rng.integers(0, 2**31)))
+                   car_key=int(rng.integers(1, 2**31)), sky_seed=int(rng.integers(0, 2**31)),
+                   gamma=float(np.exp(rng.normal(0, COLOUR_GAP['gamma']))),
+                   mix=tuple((np.eye(3) + rng.normal(0, COLOUR_GAP['mix'], (3, 3))).ravel().tolist()))
 
 # %% ../nbs/01a_synthcity.ipynb #a0df3a36
 def _hash01(a:np.ndarray, key:int)->np.ndarray:
@@ -391,10 +397,12 @@ def _vegetation_season(rgb:np.ndarray, veg:np.ndarray, season)->np.ndarray:
     autumn = rgb @ np.float32([[0.7, 0.5, 0.0], [0.55, 0.6, 0.0], [0.0, 0.1, 0.6]]).T
     return rgb * (1 - s) + autumn * s
 
-def _finish(rgb:np.ndarray, cap_exposure, cap_gain)->np.ndarray:
-    "Apply exposure and channel gains, clip to uint8"
-    g = np.asarray(cap_exposure, np.float32)[..., None] * np.asarray(cap_gain, np.float32)
-    return np.clip(rgb * g.reshape(g.shape[:-1] + (1,) * (rgb.ndim - g.ndim) + (3,)), 0, 255).round().astype(np.uint8)
+def _finish(rgb:np.ndarray, caps:list)->np.ndarray:
+    "Camera response of each capture (gamma, colour mixing, exposure, channel gains) on (B,...,3) or (...,3) RGB; uint8"
+    exposure, gain, gamma, mix = (np.asarray(a, np.float32) for a in _cap_arrays(caps, 'exposure', 'gain', 'gamma', 'mix'))
+    B = len(caps); x = (np.clip(rgb, 0, 255).reshape(B, -1, 3) / np.float32(255)) ** gamma[:, None, None]
+    x = np.einsum('bnj,bij->bni', x, mix.reshape(B, 3, 3)) * (exposure[:, None] * gain)[:, None, :]
+    return np.clip(x * 255, 0, 255).round().astype(np.uint8).reshape(rgb.shape)
 
 # %% ../nbs/01a_synthcity.ipynb #0e26cefd
 def _as_batch(pos, captures)->tuple:
@@ -455,7 +463,7 @@ def render_satellite(
             h = np.where(car, np.maximum(h, CAR_HEIGHT_M), h)
             sh = _cast_shadows(h, mpp, cap.sun_az, cap.sun_el, shadow_levels)[sl, sl]
             rgb[sh] *= np.float32([0.45, 0.5, 0.6])
-        out[i] = _finish(rgb * 0.92 + 12, cap.exposure, cap.gain)
+        out[i] = _finish(rgb * 0.92 + 12, [cap])
     return out
 
 # %% ../nbs/01a_synthcity.ipynb #cd4b5e31
@@ -560,8 +568,7 @@ def render_panorama(
     haze = 1 - np.exp(-np.minimum(dist, np.float32(5000)) / np.float32(900))[..., None]
     rgb = rgb * (1 - haze) + np.float32([190, 200, 212]) * haze
     rgb = np.where(hit[..., None], rgb, np.where((te > 0)[..., None], _sky(e, th, caps), np.float32([150, 160, 150])))
-    exp_, gain = _cap_arrays(caps, 'exposure', 'gain')
-    rgb = _finish(rgb, exp_, gain).transpose(0, 2, 1, 3)
+    rgb = _finish(rgb, caps).transpose(0, 2, 1, 3)
     if not return_depth: return np.ascontiguousarray(rgb)
     return np.ascontiguousarray(rgb), np.ascontiguousarray((dist / np.cos(e)[None, None, :]).astype(np.float32).transpose(0, 2, 1))
 
@@ -640,6 +647,15 @@ def _save(path:Path, a:np.ndarray):
     if path.suffix.lower() in ('.jpg', '.jpeg'): im.save(path, 'JPEG', **JPEG_KW)
     else: im.save(path, 'PNG', compress_level=6)
 
+CAPTURE_NOISE = dict(gps_m=2.0, heading_deg=4.0)  # std of the street camera's position error per axis and of its heading error
+
+def capture_noise(
+    rngs:list,  # one generator per pair (drawn after its two captures)
+)->tuple:       # ((B,2) metres, (B,) degrees)
+    "GPS and compass error of each street capture: the panorama is taken near, not exactly at, the tile centre"
+    noise = np.array([[r.normal(0, CAPTURE_NOISE['gps_m']), r.normal(0, CAPTURE_NOISE['gps_m']), r.normal(0, CAPTURE_NOISE['heading_deg'])] for r in rngs])
+    return noise[:, :2], noise[:, 2]
+
 def _render_jobs(args)->int:
     "Render and save one chunk of jobs: (world key, render options, [(pos, pano path, sat path, polar path, seed key)])"
     key, opt, jobs = args
@@ -650,8 +666,11 @@ def _render_jobs(args)->int:
         pos = np.array([j[0] for j in chunk])
         rngs = [np.random.default_rng(list(j[4])) for j in chunk]
         street, sat = [random_capture(r) for r in rngs], [random_capture(r, satellite=True) for r in rngs]
-        panos = (render_panorama(w, pos, street, hw=opt['pano_hw'], elev_deg=opt['elev_deg'])
-                 if any(j[1] is not None for j in chunk) else [None] * len(chunk))
+        gps, compass = capture_noise(rngs)
+        panos = [None] * len(chunk)
+        if any(j[1] is not None for j in chunk):   # camera at pos + gps; its centre column looks at heading `compass`
+            panos = render_panorama(w, pos + gps, street, hw=opt['pano_hw'], elev_deg=opt['elev_deg'])
+            panos = [np.roll(p, -int(round(c / 360 * p.shape[1])), axis=1) for p, c in zip(panos, compass)]
         tiles = (render_satellite(w, pos, sat, size=opt['sat_size'], mpp=opt['mpp'])
                  if any(j[2] is not None or j[3] is not None for j in chunk) else [None] * len(chunk))
         for j, p, t in zip(chunk, panos, tiles):
@@ -703,7 +722,7 @@ def _fresh_root(root, meta:dict, force:bool)->tuple:
 
 # %% ../nbs/01a_synthcity.ipynb #02c9356f
 from .data import CVUSA_ELEV_DEG   # (38.6, -26.9): (top, bottom) elevation of a CVUSA 1232x224 panorama
-SYNTH_VERSION = 1                 # bump when the renderer changes, to invalidate cached datasets
+SYNTH_VERSION = 3                 # bump when the renderer changes, to invalidate cached datasets
 
 def write_cvusa(
     root,                        # output folder (created; must be empty or a previous SynthCity dataset)
