@@ -787,7 +787,7 @@ def write_cvact(
     from scipy.io import savemat
     if min(n_train, n_val, n_test) < 1: raise ValueError(f"n_train, n_val, n_test must be >= 1, got {n_train}, {n_val}, {n_test}")
     if pano_hw[1] != 2 * pano_hw[0]: raise ValueError(f"pano_hw must be a full 2:1 equirectangular size, got {pano_hw}")
-    size_m = float(size_m or world_size_for(n_train + n_val + n_test // 4))
+    size_m = float(size_m or world_size_for(n_train + n_val + n_test, m2_per_pair=2000.0))  # room for the train strip's cameras
     meta = dict(layout='cvact', version=SYNTH_VERSION, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                 pano_hw=list(pano_hw), sat_size=sat_size, sat_mpp=sat_mpp, test_spacing_m=test_spacing_m, size_m=size_m,
                 world_res=0.5, cam_h=CAM_HEIGHT_M, utm_origin=list(CVACT_UTM_ORIGIN))
