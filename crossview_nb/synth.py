@@ -939,5 +939,4 @@ def synthcity_generate(
     root = Path(root) if root else data_dir('synthcity', f'{layout}_seed{seed}')
     writer = dict(cvusa=write_cvusa, cvact=write_cvact, vigor=write_vigor)[layout]
     t = time.time(); out = writer(root, seed=seed, workers=workers, force=force, **kw)
-    print(f"{out} ({time.time() - t:.1f} s)")
-    return out
+    print(f"{out} ({time.time() - t:.1f} s)")   # a console script: returns None, so it exits with status 0

@@ -18,7 +18,7 @@ from .losses import DEFAULT_LOSS_WEIGHTS, hard_ratio_for_epoch, far_pairs_mask
 # %% auto #0
 __all__ = ['TOKER2021', 'TrainConfig', 'hard_ratio', 'atomic_save', 'load_checkpoint', 'get_rng_state', 'set_rng_state',
            'encode_views', 'evaluate', 'NonFiniteLoss', 'Trainer', 'write_history', 'read_history', 'data_label',
-           'results_table', 'default_out_dir', 'train_cli', 'eval_cli']
+           'results_table', 'default_out_dir', 'train_cli', 'evaluate_checkpoint', 'eval_cli']
 
 # %% ../nbs/02c_train.ipynb #2b74985d
 @dataclass
@@ -254,7 +254,7 @@ def load(self:Trainer, path:str|Path):
     self.epoch, self.batch_in_epoch, self.step, self.best = ck['epoch'], ck['batch_in_epoch'], ck['step'], ck['best']
     self.history, self.epoch_sums = ck['history'], ck['epoch_sums']
     set_rng_state(ck['rng'])
-    self.log(f"resumed from {path}: epoch {self.epoch}, batch {self.batch_in_epoch}, step {self.step}")
+    self.log(f"loaded checkpoint {path}: epoch {self.epoch}, batch {self.batch_in_epoch}, step {self.step}")
 
 # %% ../nbs/02c_train.ipynb #bb3c365c
 def write_history(
@@ -427,10 +427,8 @@ def train_cli(
     print(f"\nBest checkpoint (epoch {max(t.history, key=lambda r: r.get('p2s_R@1', r.get('synth_SSIM', 0)))['epoch']}), {out/'best.pt'}:")
     if 'p2s' in res: print(results_table(res, data_label(dataset, root, eval_split)).to_string())
     if 'synthesis' in res: print('synthesis: ' + ', '.join(f'{k} {v:.3f}' for k, v in res['synthesis'].items()))
-    return res
 
-@call_parse
-def eval_cli(
+def evaluate_checkpoint(
     checkpoint:str,            # a last.pt / best.pt written by the trainer
     dataset:str=None,          # default: the checkpoint's
     root:str=None,             # dataset folder; default: the checkpoint's root, else the SynthCity default
@@ -440,7 +438,7 @@ def eval_cli(
     limit:int=None,            # first N queries only
     device:str=None,           # default: CUDA when available
 ):
-    "Evaluate a checkpoint on a dataset split and print the recall table"
+    "Evaluate a checkpoint on a dataset split, print the recall table and return the results"
     from crossview_nb.models import create_model
     from crossview_nb.data import get_dataset
     ck = load_checkpoint(checkpoint)
@@ -454,3 +452,17 @@ def eval_cli(
     if 'p2s' in res: print(results_table(res, data_label(dataset, root, split), f'{c.variant} ({c.preset})').to_string())
     if 'synthesis' in res: print('synthesis: ' + ', '.join(f'{k} {v:.3f}' for k, v in res['synthesis'].items()))
     return res
+
+@call_parse
+def eval_cli(
+    checkpoint:str,            # a last.pt / best.pt written by the trainer
+    dataset:str=None,          # default: the checkpoint's
+    root:str=None,             # dataset folder; default: the checkpoint's root, else the SynthCity default
+    split:str='val',           # split to evaluate ('test' for CVACT valSetAll and VIGOR)
+    one_percent:str='toker',   # R@1% convention: 'toker' (rank < 0.01 N) or 'floor' (SAFA / Sample4Geo)
+    workers:int=2,             # DataLoader workers
+    limit:int=None,            # first N queries only
+    device:str=None,           # default: CUDA when available
+):
+    "Evaluate a checkpoint on a dataset split and print the recall table (a console script: returns None, exits 0)"
+    evaluate_checkpoint(checkpoint, dataset, root, split, one_percent, workers, limit, device)
