@@ -11,14 +11,14 @@ import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
-from fastcore.script import call_parse
+from fastcore.script import call_parse, is_cli
 from .core import get_preset, seed_everything, default_device
 from .losses import DEFAULT_LOSS_WEIGHTS, hard_ratio_for_epoch, far_pairs_mask
 
 # %% auto #0
 __all__ = ['TOKER2021', 'TrainConfig', 'hard_ratio', 'atomic_save', 'load_checkpoint', 'get_rng_state', 'set_rng_state',
            'encode_views', 'evaluate', 'NonFiniteLoss', 'Trainer', 'write_history', 'read_history', 'data_label',
-           'results_table', 'default_out_dir', 'train_cli', 'evaluate_checkpoint', 'eval_cli']
+           'results_table', 'default_out_dir', 'train_cli', 'evaluate_checkpoint']
 
 # %% ../nbs/02c_train.ipynb #2b74985d
 @dataclass
@@ -428,6 +428,7 @@ def train_cli(
     if 'p2s' in res: print(results_table(res, data_label(dataset, root, eval_split)).to_string())
     if 'synthesis' in res: print('synthesis: ' + ', '.join(f'{k} {v:.3f}' for k, v in res['synthesis'].items()))
 
+@call_parse
 def evaluate_checkpoint(
     checkpoint:str,            # a last.pt / best.pt written by the trainer
     dataset:str=None,          # default: the checkpoint's
@@ -438,7 +439,7 @@ def evaluate_checkpoint(
     limit:int=None,            # first N queries only
     device:str=None,           # default: CUDA when available
 ):
-    "Evaluate a checkpoint on a dataset split, print the recall table and return the results"
+    "Evaluate a checkpoint on a dataset split, print the recall table and return the results (`crossview_eval`)"
     from crossview_nb.models import create_model
     from crossview_nb.data import get_dataset
     ck = load_checkpoint(checkpoint)
@@ -451,18 +452,4 @@ def evaluate_checkpoint(
     res = evaluate(model, ds, batch_size=64, workers=workers, limit=limit, one_percent=one_percent, device=dev)
     if 'p2s' in res: print(results_table(res, data_label(dataset, root, split), f'{c.variant} ({c.preset})').to_string())
     if 'synthesis' in res: print('synthesis: ' + ', '.join(f'{k} {v:.3f}' for k, v in res['synthesis'].items()))
-    return res
-
-@call_parse
-def eval_cli(
-    checkpoint:str,            # a last.pt / best.pt written by the trainer
-    dataset:str=None,          # default: the checkpoint's
-    root:str=None,             # dataset folder; default: the checkpoint's root, else the SynthCity default
-    split:str='val',           # split to evaluate ('test' for CVACT valSetAll and VIGOR)
-    one_percent:str='toker',   # R@1% convention: 'toker' (rank < 0.01 N) or 'floor' (SAFA / Sample4Geo)
-    workers:int=2,             # DataLoader workers
-    limit:int=None,            # first N queries only
-    device:str=None,           # default: CUDA when available
-):
-    "Evaluate a checkpoint on a dataset split and print the recall table (a console script: returns None, exits 0)"
-    evaluate_checkpoint(checkpoint, dataset, root, split, one_percent, workers, limit, device)
+    return None if is_cli(evaluate_checkpoint) else res   # as a console script: exit status 0
