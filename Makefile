@@ -16,7 +16,7 @@ setup: $(STAMP)
 
 ## The main job: train on the embedded default (SynthCity in the CVUSA layout) and print the recall table
 train: setup
-	$(BIN)/crossview_train --dataset cvusa --preset cpu --variant full
+	$(BIN)/crossview_train --task toker2021 --model toker2021 --dataset cvusa --preset cpu
 
 ## The test suite: every notebook's tests (flagged cells skipped), then a one-line summary
 test: setup
