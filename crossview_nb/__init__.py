@@ -6,13 +6,14 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_api.ipynb #506cbfce
+# %% ../nbs/99_api.ipynb #c939e630
 import importlib
 
-# %% ../nbs/99_api.ipynb #cff9bcb3
+# %% ../nbs/99_api.ipynb #f615deb8
 _API = {  # public name -> the module that defines it
     'crossview_nb.core.config': 'PRESETS get_preset data_dir to_model_range from_model_range seed_everything',
     'crossview_nb.geo.geodesy': 'EARTH_RADIUS_M haversine_m latlon_to_local_m local_m_to_latlon',
+    'crossview_nb.geo.s2': 's2_cell_id',
     'crossview_nb.geometry.polar': 'polar_transform CVUSA_POLAR CVACT_POLAR',
     'crossview_nb.geometry.panorama': 'e2p p2e e2p_crops pano_to_bev roll_panorama',
     'crossview_nb.data.base': 'CrossViewDataset',
@@ -22,9 +23,12 @@ _API = {  # public name -> the module that defines it
     'crossview_nb.data.fixtures': 'make_fixture',
     'crossview_nb.data.loading': 'get_dataset make_dataloader',
     'crossview_nb.models.registry': 'create_model list_models',
-    'crossview_nb.losses': 'soft_margin_triplet_loss symmetric_infonce_loss gan_loss l1_loss',
+    'crossview_nb.models.released': 'load_released',
+    'crossview_nb.losses': 'soft_margin_triplet_loss symmetric_infonce_loss gan_loss l1_loss multi_similarity_loss',
     'crossview_nb.eval.retrieval': 'evaluate_retrieval evaluate_both_directions recall_at_k',
     'crossview_nb.eval.geographic': 'recall_within',
+    'crossview_nb.eval.synthesis': 'synthesis_metrics',
+    'crossview_nb.train.tasks': 'create_task list_tasks',
     'crossview_nb.train.trainer': 'Trainer TrainConfig',
 }
 _WHERE = {name: mod for mod, names in _API.items() for name in names.split()}
