@@ -4,7 +4,7 @@
 
 # %% ../../nbs/core/01_io.ipynb #a2c9e088
 from __future__ import annotations
-import json, os, tempfile
+import errno, json, os, shutil, tempfile
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,6 +15,8 @@ __all__ = ['atomic_write', 'atomic_write_text', 'atomic_save', 'write_json', 're
            'resize_image']
 
 # %% ../../nbs/core/01_io.ipynb #78a4c516
+_UMASK = os.umask(0o022); os.umask(_UMASK)     # read once: mkstemp makes 0600 files, a new file should follow the umask
+
 def atomic_write(
     path:str|Path,   # destination file (its folder is created)
     write,           # `write(fileobj)` writes the content
@@ -24,12 +26,22 @@ def atomic_write(
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': 'utf-8'})) as f:
             write(f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    except BaseException as e:
+        full = isinstance(e, Exception) and _disk_full(path.parent)    # measured before the partial file goes
+        Path(tmp).unlink(missing_ok=True)
+        if full and not (isinstance(e, OSError) and e.errno == errno.ENOSPC):   # e.g. torch's zip writer hides ENOSPC
+            raise OSError(errno.ENOSPC, f"No space left on device while writing {path} ({type(e).__name__}: {e})") from None
+        raise
     return path
+
+def _disk_full(folder:Path)->bool:
+    "Whether the file system of `folder` has (almost) no space left"
+    try: return shutil.disk_usage(folder).free < 2**16
+    except OSError: return False
 
 # %% ../../nbs/core/01_io.ipynb #cb9b0238
 def atomic_write_text(

@@ -22,9 +22,10 @@ from ..geometry.augment import paired_rot90, paired_hflip
 from .spec import DatasetSpec
 
 # %% auto #0
-__all__ = ['SYNTHCITY_META', 'SYNTHCITY_PARTIAL', 'GEOMETRY_DIR', 'DEPTH_SCALE_M', 'HEIGHT_SCALE_M', 'GEOMETRY_KINDS',
-           'FIXTURE_CAM_HEIGHT_M', 'FIXTURE_BUILDING_M', 'read_split', 'crop_elevation_band', 'band_elevation',
-           'geometry_path', 'save_geometry', 'load_geometry', 'fixture_pair', 'fixture_geometry', 'CrossViewDataset']
+__all__ = ['SYNTHCITY_META', 'SYNTHCITY_PARTIAL', 'FIXTURE_META', 'GEOMETRY_DIR', 'DEPTH_SCALE_M', 'HEIGHT_SCALE_M',
+           'GEOMETRY_KINDS', 'FIXTURE_CAM_HEIGHT_M', 'FIXTURE_BUILDING_M', 'read_split', 'crop_elevation_band',
+           'band_elevation', 'geometry_path', 'save_geometry', 'load_geometry', 'fixture_pair', 'fixture_geometry',
+           'CrossViewDataset']
 
 # %% ../../nbs/data/01_base.ipynb #7a9178fa
 def read_split(
@@ -69,6 +70,7 @@ def band_elevation(
 # %% ../../nbs/data/01_base.ipynb #804f732c
 SYNTHCITY_META = 'synthcity.json'         # written by SynthCity when a dataset is complete
 SYNTHCITY_PARTIAL = '.synthcity_partial'  # present while SynthCity is writing a dataset
+FIXTURE_META = 'fixture.json'             # written by `make_fixture`: random test data, never a benchmark
 GEOMETRY_DIR = 'synthcity_geometry'       # geometry maps mirror the image paths below this folder
 DEPTH_SCALE_M = 0.01                      # metres per unit of a depth PNG (centimetres)
 HEIGHT_SCALE_M = 0.01                     # metres per unit of a height PNG (centimetres)
@@ -260,8 +262,9 @@ def _split_label(self:CrossViewDataset)->str: return self.split
 
 @patch(as_prop=True)
 def label(self:CrossViewDataset)->str:
-    "How tables name this data, e.g. 'CVUSA val' or 'SynthCity (CVUSA layout) val'"
-    src = f"SynthCity ({self.spec.title} layout)" if self.is_synthcity else self.spec.title
+    "How tables name this data: 'CVUSA val', 'SynthCity (CVUSA layout) val' or 'Fixture (CVUSA layout) val'"
+    kind = 'SynthCity' if self.is_synthcity else 'Fixture' if (self.root/FIXTURE_META).is_file() else None
+    src = f"{kind} ({self.spec.title} layout)" if kind else self.spec.title
     return f"{src} {self._split_label()}"
 
 # %% ../../nbs/data/01_base.ipynb #d6c560d2

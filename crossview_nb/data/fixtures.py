@@ -8,6 +8,8 @@ import inspect
 from pathlib import Path
 import numpy as np
 from ..core.checks import check_choice, check_int
+from ..core.io import write_json
+from .base import FIXTURE_META
 from .spec import DATASETS, get_spec
 import crossview_nb.data.cvusa, crossview_nb.data.cvact, crossview_nb.data.vigor   # register the built-in benchmarks
 
@@ -37,4 +39,6 @@ def make_fixture(
     if bad := sorted(set(options) - set(fixture_options(spec.name))):
         raise ValueError(f"make_fixture({spec.name!r}): unknown options {bad}; expected some of {fixture_options(spec.name)}")
     tile, pano_hw = spec.fixture_sizes[size]
-    return spec.fixture(Path(root), n, np.random.default_rng(seed), tile, pano_hw, geometry=geometry, **options)
+    out = spec.fixture(Path(root), n, np.random.default_rng(seed), tile, pano_hw, geometry=geometry, **options)
+    write_json(Path(out)/FIXTURE_META, dict(layout=spec.name, n=n, size=size, seed=seed))   # tables label it 'Fixture'
+    return out

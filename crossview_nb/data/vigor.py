@@ -150,9 +150,12 @@ def _label_files(self:VIGOR)->dict:
     for c in self.cities:
         lab = self.root/self.labels/c
         sat = lab/VIGOR_SAT_LIST if (lab/VIGOR_SAT_LIST).is_file() else self.root/VIGOR_LABEL_SETS[0]/c/VIGOR_SAT_LIST
-        for f in (sat, lab/split_name):
+        split = lab/split_name
+        if self.labels == VIGOR_LABEL_SETS[1] and (lab/split_name.replace('.txt', '__corrected.txt')).is_file():
+            split = lab/split_name.replace('.txt', '__corrected.txt')   # the corrected release's own file names
+        for f in (sat, split):
             if not f.is_file(): raise missing_root_error(self.spec, self.root, f)
-        out[c] = (sat, lab/split_name)
+        out[c] = (sat, split)
     return out
 
 # %% ../../nbs/data/04_vigor.ipynb #76f03633

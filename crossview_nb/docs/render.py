@@ -28,7 +28,7 @@ def require_docs_packages(
     if missing:
         pkgs = ' '.join(f"'{m}'" for m in missing)
         raise ImportError(f"building the docs needs {', '.join(missing)}, which a library-only install does not have: "
-                          f"pip install {pkgs}  (or install the dev extras: pip install -e '.[dev]')")
+                          f"pip install {pkgs}  (or the docs extra: pip install -e '.[docs]')")
 
 # %% ../../nbs/docs/00_render.ipynb #6f27c21b
 _DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*?)\s*$')

@@ -13,7 +13,7 @@ __all__ = ['SEARCH_JS', 'page_sections', 'search_entries', 'write_search_index']
 
 # %% ../../nbs/docs/02_search.ipynb #6970a753
 _VOID = {'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr'}
-_SKIP_CLASSES = {'outputs', 'source', 'anchor', 'stderr'}  # outputs, folded code and anchors are not indexed
+_SKIP_CLASSES = {'outputs', 'source', 'anchor', 'stderr', 'kind'}  # outputs, folded code, anchors and kind labels are not indexed
 
 class _Sections(HTMLParser):
     "Split the <article> of a page into (id, heading, kind, text) at each heading that has an id"

@@ -16,10 +16,11 @@ from .api import library_modules, import_modules, subpackage, doc_entry, module_
 from .search import search_entries, write_search_index, SEARCH_JS
 
 # %% auto #0
-__all__ = ['SECTIONS', 'TOP_SECTIONS', 'PLANNED', 'MARKDOWN_PAGES', 'PACKAGE_ORDER', 'STYLE_CSS', 'AUTOGEN_NOTE', 'repo_root',
-           'read_settings', 'Page', 'notebook_page', 'discover_pages', 'sidebar_html', 'link_resolver', 'toc_html',
-           'prevnext_html', 'page_html', 'stylesheet', 'Reference', 'api_body', 'render_page', 'broken_links',
-           'build_site', 'build_docs', 'notebook_to_markdown', 'readme_text', 'render_readme']
+__all__ = ['SECTIONS', 'TOP_SECTIONS', 'PLANNED', 'MARKDOWN_PAGES', 'SYSTEM_MODULES', 'PACKAGE_ORDER', 'STYLE_CSS',
+           'AUTOGEN_NOTE', 'repo_root', 'read_settings', 'Page', 'notebook_page', 'discover_pages', 'sidebar_html',
+           'link_resolver', 'toc_html', 'prevnext_html', 'page_html', 'stylesheet', 'Reference', 'api_body',
+           'render_page', 'broken_links', 'build_site', 'build_docs', 'notebook_to_markdown', 'readme_text',
+           'render_readme']
 
 # %% ../../nbs/docs/03_site.ipynb #63b59160
 def repo_root(
@@ -43,7 +44,12 @@ TOP_SECTIONS = {'index': 'Get started', 'getting_started': 'Get started', 'archi
                 'train_cvusa': 'Toker 2021', 'ablations': 'Toker 2021', 'geo2': 'Geo2', 'continent': 'Continent-scale',
                 'conventions': 'Reference'}  # top-level notebook name (without NN_) -> sidebar section
 PLANNED = {'Geo2': 'nbs/05_geo2.ipynb', 'Continent-scale': 'nbs/06_continent.ipynb'}  # shown while a system has no page
-MARKDOWN_PAGES = {'data_scripts/README.md': ('datasets.html', 'Tutorials')}  # repository file -> (page, section)
+MARKDOWN_PAGES = {'data_scripts/README.md': ('datasets.html', 'Tutorials'),   # repository file -> (page, section),
+                  'CONVENTIONS.md': ('conventions.html', 'Reference')}         # published when the file exists
+SYSTEM_MODULES = {  # system -> its module pages, also listed under the system's section (when they exist)
+    'Toker 2021': ('models.toker2021', 'models.baselines', 'models.released', 'losses', 'train.toker2021', 'train.contrastive'),
+    'Geo2': ('geometry.panorama', 'data.sampling', 'models.geometry_prior', 'models.geomap', 'models.geoflow', 'train.geo2'),
+    'Continent-scale': ('geo.s2', 'synthcity.region', 'data.cells', 'models.continent', 'train.continent', 'eval.index', 'eval.geographic')}
 PACKAGE_ORDER = ('', 'core', 'geo', 'geometry', 'data', 'synthcity', 'models', 'losses', 'eval', 'train', 'docs')  # the layers
 
 # %% ../../nbs/docs/03_site.ipynb #881cc136
@@ -107,6 +113,12 @@ def discover_pages(
     return sorted(pages, key=_order)
 
 # %% ../../nbs/docs/03_site.ipynb #dd453dd4
+def _module_links(pages:list, modules:tuple, current:str)->list:
+    "Sidebar items linking a system's module pages (those that exist), named by module"
+    url = {p.module.removeprefix('crossview_nb.'): p.url for p in pages if p.kind == 'notebook' and p.module}
+    cur = lambda m: ' class="current"' if url[m] == current else ''
+    return [f'<li class="mod"><a href="{url[m]}" title="{m}"{cur(m)}>{m}</a></li>' for m in modules if m in url]
+
 def sidebar_html(
     pages:list[Page],   # in sidebar order
     current:str,        # url of the page being shown
@@ -124,6 +136,7 @@ def sidebar_html(
                 group = p.group; out.append(f'</ul><h3>{group or "crossview_nb"}</h3><ul>')
             cur = ' class="current" aria-current="page"' if p.url == current else ''
             out.append(f'<li><a href="{p.url}"{cur}>{html.escape(p.title)}</a></li>')
+        out += _module_links(pages, SYSTEM_MODULES.get(s, ()), current)
         out.append('</ul>')
     return ''.join(out) + '</nav>'
 
@@ -188,7 +201,7 @@ a{color:var(--accent)}
 .brand{display:block;font-weight:700;font-size:1.2rem;color:var(--fg);text-decoration:none;margin-bottom:.7rem}
 .search{position:relative;margin-bottom:.8rem}
 #search-input{width:100%;padding:.4rem .6rem;border:1px solid var(--line);border-radius:6px;font:inherit;background:#fff}
-#search-results{position:absolute;z-index:10;left:0;top:2.3rem;width:32rem;max-width:90vw;max-height:75vh;overflow-y:auto;margin:0;padding:.3rem 0;list-style:none;background:#fff;border:1px solid var(--line);border-radius:6px;box-shadow:0 8px 24px rgba(0,0,0,.18)}
+#search-results{position:absolute;z-index:10;left:0;top:2.3rem;width:100%;max-height:75vh;overflow-y:auto;margin:0;padding:.3rem 0;list-style:none;background:#fff;border:1px solid var(--line);border-radius:6px;box-shadow:0 8px 24px rgba(0,0,0,.18)}
 #search-results li{padding:.3rem .8rem;border-bottom:1px solid var(--side)}
 #search-results a{font-weight:600;display:block;text-decoration:none}
 #search-results a.hit-api,#search-results a.hit-doc{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
@@ -199,6 +212,8 @@ a{color:var(--accent)}
 .nav li a{display:block;padding:.12rem .5rem;border-radius:4px;color:var(--fg);text-decoration:none}
 .nav li a:hover{background:#e6eaef}
 .nav li a.current{background:var(--accent);color:#fff}
+.nav li.mod a{font:.78rem/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;padding-left:1rem;color:var(--muted)}
+.nav li.mod a.current{color:#fff}
 .nav li.planned{color:var(--muted);padding:.12rem .5rem;font-style:italic;font-size:.82rem}
 main{padding:1.6rem 3rem 3rem;min-width:0}
 article{max-width:60rem}

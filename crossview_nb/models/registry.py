@@ -14,7 +14,9 @@ __all__ = ['MODELS', 'MODEL_MODULES', 'MODEL_ALIASES', 'register_model', 'resolv
 
 # %% ../../nbs/models/00_registry.ipynb #44c232d9
 MODELS = Registry('model')  # name -> factory fn(cfg) -> nn.Module; meta: config (dataclass), defaults (dict)
-MODEL_MODULES = ['crossview_nb.models.toker2021', 'crossview_nb.models.baselines']  # imported on first look-up
+MODEL_MODULES = ['crossview_nb.models.toker2021', 'crossview_nb.models.baselines',
+                 'crossview_nb.models.geometry_prior', 'crossview_nb.models.geomap', 'crossview_nb.models.geoflow',
+                 'crossview_nb.models.continent']  # imported on first look-up
 MODEL_ALIASES = {  # the variant names of the old `create_model(variant)` -> registered names
     'full': 'toker2021', 'no_synthesis': 'toker2021_no_synthesis', 'no_gan': 'toker2021_no_gan',
     'image_input': 'toker2021_image_input', 'no_retrieval': 'toker2021_no_retrieval'}

@@ -8,13 +8,22 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader, Subset
-from ..core.checks import check_finite
+from ..core.checks import check_finite, check_memory
 from ..core.distributed import shard_range, all_gather_cat
 from ..eval.retrieval import evaluate_retrieval
 from ..eval.synthesis import ssim, psnr, sharpness_difference
 
 # %% auto #0
 __all__ = ['sharded_outputs', 'encode_views', 'flat_metrics', 'retrieval_protocol', 'evaluate_model', 'synthesis_scores']
+
+# %% ../../nbs/train/02_evaluation.ipynb #848b9755
+def _check_outputs_fit(
+    first:Tensor,    # the first batch's outputs
+    n:int,           # items to encode in all
+):
+    "Refuse an encoding whose gathered outputs would not fit in memory, estimated from the first batch"
+    row = first[0].numel() * 4     # float32 on the CPU; the gathered copy doubles it
+    check_memory(2 * n * row, f"the outputs of {n} items ({' x '.join(map(str, first.shape[1:]))} float32 each)")
 
 # %% ../../nbs/train/02_evaluation.ipynb #b7edb426
 def _autocast(device:torch.device):
@@ -36,7 +45,9 @@ def sharded_outputs(
     run = lambda b: fn(*(b[k].to(device, non_blocking=True) for k in keys)).float()
     mine, out = [indices[i] for i in shard_range(len(indices))], []
     with torch.no_grad(), _autocast(device):
-        for batch in DataLoader(Subset(view, mine), batch_size=batch_size, num_workers=workers): out.append(run(batch))
+        for batch in DataLoader(Subset(view, mine), batch_size=batch_size, num_workers=workers):
+            out.append(run(batch))
+            if len(out) == 1: _check_outputs_fit(out[0], len(indices))
         local = torch.cat(out) if out else run({k: view[0][k][None] for k in keys})[:0]   # an empty shard
     return all_gather_cat(local).cpu()
 

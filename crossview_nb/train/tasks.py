@@ -19,7 +19,8 @@ __all__ = ['TASKS', 'TASK_MODULES', 'list_tasks', 'get_task', 'Task', 'register_
 
 # %% ../../nbs/train/01_tasks.ipynb #a204f7ee
 TASKS = Registry('task')     # name -> Task subclass
-TASK_MODULES = ['crossview_nb.train.toker2021', 'crossview_nb.train.contrastive']  # imported on first look-up
+TASK_MODULES = ['crossview_nb.train.toker2021', 'crossview_nb.train.contrastive', 'crossview_nb.train.geo2',
+                'crossview_nb.train.continent']  # imported on first look-up
 
 def _import_task_modules():
     for mod in TASK_MODULES: importlib.import_module(mod)

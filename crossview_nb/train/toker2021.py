@@ -12,6 +12,7 @@ from ..core.checks import check_choice, check_float
 from ..core.distributed import gather_with_grad, all_gather_cat
 from ..losses import (soft_margin_triplet_loss, far_pairs_mask, gan_loss, l1_loss, hard_ratio_for_epoch,
                                  DEFAULT_LOSS_WEIGHTS, GAN_MODES)
+from ..models.layers import to_channels_last
 from .tasks import Task, register_task, no_sync, frozen
 from .evaluation import evaluate_model, flat_metrics, synthesis_scores
 
@@ -27,6 +28,8 @@ class Toker2021Options:
     lambda_gan:float = DEFAULT_LOSS_WEIGHTS['gan']   # weight of the cGAN loss (1)
     hard_mining:bool = True                          # the released hard-negative schedule in absolute epochs
     gan_mode:str = 'vanilla'                         # 'vanilla' (BCE, real label 0.9, as released), 'lsgan', 'hinge'
+    channels_last:bool = False                       # channels-last weights and inputs on CPU too (always on CUDA)
+    cpu_bf16:bool = False                            # bfloat16 autocast on CPU (pays only with AVX512-BF16 / AMX)
     def __post_init__(self):
         for k in ('lambda_ret', 'lambda_l1', 'lambda_gan'): check_float(getattr(self, k), k, 0)
         check_choice(self.gan_mode, GAN_MODES, 'gan_mode')
@@ -38,6 +41,7 @@ class Toker2021Task(Task):
     name, default_model, Options = 'toker2021', 'toker2021', Toker2021Options
     def __init__(self, cfg, env=None):
         super().__init__(cfg, env)
+        if self.options.channels_last: to_channels_last(self.model)
         self.best_metric = 'p2s_R@1' if self.model.has_retrieval else 'synth_SSIM'
     def build_model(self):
         "The configured model; it must have the Toker 2021 parts (any `toker2021*` model, or `safa`)"
@@ -51,6 +55,19 @@ class Toker2021Task(Task):
         kw = dict(fused=True) if self.device.type == 'cuda' else dict(foreach=True)
         return {k: torch.optim.Adam(m.parameters(), lr=self.lr, betas=tuple(self.preset['betas']), **kw)
                 for k, m in self.model.parts().items()}
+
+# %% ../../nbs/train/03_toker2021.ipynb #e25df87b
+@patch
+def autocast(self:Toker2021Task):
+    "bfloat16 autocast on CUDA; on CPU only with the `cpu_bf16` option (it pays only where the CPU has bfloat16 units)"
+    if self.device.type == 'cpu' and self.options.cpu_bf16: return torch.autocast('cpu', dtype=torch.bfloat16)
+    return Task.autocast(self)
+
+@patch
+def inputs(self:Toker2021Task, batch:dict, *keys:str)->tuple:
+    "The image tensors `keys` of a batch on the task's device, in the model's memory format"
+    fmt = getattr(self.model, 'memory_format', torch.contiguous_format)
+    return tuple(batch[k].to(self.device, non_blocking=True).contiguous(memory_format=fmt) for k in keys)
 
 # %% ../../nbs/train/03_toker2021.ipynb #423e84ff
 @patch

@@ -18,7 +18,7 @@ from .checkpoint import save_checkpoint, load_checkpoint, get_rng_state, set_rng
 from .tasks import get_task, list_tasks, create_task
 
 # %% auto #0
-__all__ = ['LOCK_NAME', 'RUN_KEYS', 'TrainConfig', 'write_history', 'read_history', 'acquire_lock', 'release_lock',
+__all__ = ['LOCK_NAME', 'RUN_FILES', 'RUN_KEYS', 'TrainConfig', 'write_history', 'read_history', 'acquire_lock', 'release_lock',
            'NonFiniteLoss', 'Trainer', 'config_mismatch']
 
 # %% ../../nbs/train/05_trainer.ipynb #3cafe088
@@ -166,8 +166,10 @@ class Trainer:
         main = self.env.is_main
         self.progress, self.log = progress and main, (log if main else (lambda *a, **k: None))
         self._prepare_out(resume)
+        self.log('config: ' + json.dumps(asdict(self.cfg), sort_keys=True))   # before any data is read or generated
         self._setup(train_ds, val_ds)
         if resume and (self.out/'last.pt').exists(): self.load(self.out/'last.pt')
+        if main: write_json(self.out/'config.json', asdict(self.cfg))   # after a refused resume it keeps the run's own
 
 # %% ../../nbs/train/05_trainer.ipynb #d27bdd65
 def _everywhere(fn, env):
@@ -184,22 +186,29 @@ def _everywhere(fn, env):
 # %% ../../nbs/train/05_trainer.ipynb #7e88f135
 @patch
 def _prepare_out(self:Trainer, resume:bool):
-    "Rank 0: create and lock the run folder, clear it for a fresh run, save config.json"
+    "Rank 0: create and lock the run folder, remove a killed writer's temporary files, clear it for a fresh run"
     def prepare():
         try: self.out.mkdir(parents=True, exist_ok=True); (self.out/'.write_test').write_text('ok'); (self.out/'.write_test').unlink()
         except OSError as e: raise ValueError(f"--out {self.out} is not a writable folder: {e}") from None
-        acquire_lock(self.out, self.log)
+        acquire_lock(self.out, self.log); _remove_stale_temps(self.out, self.log)
         if not resume: self._clear_run()
-        write_json(self.out/'config.json', asdict(self.cfg))
     if self.env.world_size > 1 and self.cfg.batch_size % self.env.world_size:
         raise ValueError(f"batch_size={self.cfg.batch_size} is the global batch: it must be divisible by the "
                          f"{self.env.world_size} processes")
     _everywhere(prepare, self.env)
 
+RUN_FILES = ('last.pt', 'best.pt', 'metrics.jsonl', 'metrics.csv', 'config.json')   # what a run writes in its folder
+
+def _remove_stale_temps(out:Path, log=print):
+    "Remove the temporary files of a killed writer (the caller holds the lock, so no writer of this folder is alive)"
+    stale = [p for n in RUN_FILES for p in Path(out).glob(f'.{n}.*.tmp')]
+    if stale: log(f"{out}: removing {len(stale)} temporary file(s) left by an interrupted write: {', '.join(p.name for p in stale)}")
+    for p in stale: p.unlink(missing_ok=True)
+
 @patch
 def _clear_run(self:Trainer):
     "A fresh run replaces the folder's checkpoints and metrics"
-    old = [p for p in (self.out/n for n in ('last.pt', 'best.pt', 'metrics.jsonl', 'metrics.csv')) if p.exists()]
+    old = [p for p in (self.out/n for n in RUN_FILES if n != 'config.json') if p.exists()]
     if old: self.log(f"fresh run: replacing {', '.join(p.name for p in old)} in {self.out}")
     for p in old: p.unlink()
 
@@ -292,11 +301,22 @@ def epoch_batches(self:Trainer)->list:
 
 @patch
 def epoch_loader(self:Trainer)->DataLoader:
-    "A DataLoader over this rank's remaining batches of the current epoch"
+    "A DataLoader over this rank's remaining batches of the current epoch; it never draws from the global torch RNG"
+    gen = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + self.epoch)   # worker seeds; a resume must not shift dropout masks
     return DataLoader(self.train_ds, batch_sampler=self.epoch_batches(), num_workers=self.cfg.workers,
-                      pin_memory=self.env.device.type == 'cuda')
+                      pin_memory=self.env.device.type == 'cuda', generator=gen)
 
 # %% ../../nbs/train/05_trainer.ipynb #b9e438b7
+def _batch_names(
+    ds,                 # the training split
+    batch:dict,         # a collated batch (its 'index' and 'id')
+    n:int=4,            # how many names
+)->list:                # the first n panoramas' file names (their ids when the dataset keeps no paths)
+    "Name a batch by its files, for messages"
+    recs, idx = getattr(ds, 'query_records', None), [int(i) for i in list(batch.get('index', []))[:n]]
+    if recs is not None and idx and all('path' in recs[i] for i in idx): return [Path(recs[i]['path']).name for i in idx]
+    return [str(i) for i in list(batch.get('id', []))[:n]]
+
 @patch
 def _reduce_losses(self:Trainer, losses:dict, batch:dict)->dict:
     "The step's losses averaged over ranks, as floats; a NaN or infinite one stops the run"
@@ -304,9 +324,9 @@ def _reduce_losses(self:Trainer, losses:dict, batch:dict)->dict:
     vals = all_reduce_mean(torch.stack([losses[k].detach().double().reshape(()) for k in keys])).tolist()
     out = dict(zip(keys, vals))
     if bad := [k for k, v in out.items() if not math.isfinite(v)]:
-        last = self.out/'last.pt'; ids = [str(i) for i in list(batch.get('id', []))[:4]]
+        last = self.out/'last.pt'; names = _batch_names(self.train_ds, batch)
         raise NonFiniteLoss(f"loss term {bad[0]!r} is {out[bad[0]]} at step {self.step + 1} (epoch {self.epoch + 1}, batch "
-                            f"{self.batch_in_epoch + 1}; items {', '.join(ids)}, ...): training stopped; "
+                            f"{self.batch_in_epoch + 1}; files {', '.join(names)}, ...): training stopped; "
                             f"last good checkpoint: {last if last.exists() else '(none yet)'}")
     return out
 
@@ -387,9 +407,8 @@ def _epoch_line(rec:dict, epochs:int, metric:str)->str:
 # %% ../../nbs/train/05_trainer.ipynb #044bda0a
 @patch
 def echo_config(self:Trainer):
-    "Log the resolved configuration and the run's shape (rank 0)"
+    "Log the run's shape before the first progress bar (rank 0; the configuration was logged at start)"
     c, label = self.cfg, lambda ds, d: getattr(ds, 'label', d)
     self.log(f"run {self.out}: task {c.task}, model {c.model}; train {label(self.train_ds, c.dataset)} ({len(self.train_ds)} pairs), "
              f"evaluate {label(self.val_ds, c.eval_split)} ({len(self.val_ds)} queries); {c.epochs} epochs x "
              f"{self.steps_per_epoch} steps of {c.batch_size} pairs on {self.env.world_size} x {self.env.device}")
-    self.log('config: ' + json.dumps(asdict(c), sort_keys=True))
