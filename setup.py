@@ -28,6 +28,9 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 docs_requirements = (cfg.get('docs_requirements') or '').split()
+# optional models and engines, one extra each (`pip install -e ".[vggt]"`): never needed by the default path
+optional_extras = {k[:-len('_requirements')].replace('_', '-'): shlex.split(v) for k, v in cfg.items()
+                   if k.endswith('_requirements') and k not in ('requirements', 'dev_requirements', 'docs_requirements', 'pip_requirements')}
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -41,7 +44,7 @@ setuptools.setup(
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name']+'.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={'dev': dev_requirements + docs_requirements, 'docs': docs_requirements},
+    extras_require={'dev': dev_requirements + docs_requirements, 'docs': docs_requirements, **optional_extras},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),
