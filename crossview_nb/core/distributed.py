@@ -44,8 +44,10 @@ def init_distributed(
     return DistEnv(rank, world, local, want, backend)
 
 def cleanup_distributed():
-    "Leave the process group (if any)"
-    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+    "Leave the process group (if any) once every rank has arrived: gloo can abort a rank whose peer left first"
+    if dist.is_available() and dist.is_initialized():
+        if dist.get_world_size() > 1: dist.barrier()
+        dist.destroy_process_group()
 
 # %% ../../nbs/core/03_distributed.ipynb #4588ac9f
 def _active()->bool: return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
