@@ -12,8 +12,9 @@ from fastcore.script import call_parse, Param
 
 # %% auto #0
 __all__ = ['PAPER_PARAMS', 'CDTE_MODULES', 'CDTE_OPTIONS', 'set_threads', 'time_interleaved', 'ratio', 'param_counts',
-           'import_cdte', 'random_pair', 'cdte_step', 'our_step', 'bench_training', 'random_descriptors', 'bench_eval',
-           'polar_numpy', 'bench_polar', 'bench_synthcity', 'bench_loader', 'bench_cli']
+           'import_cdte', 'random_pair', 'cdte_step', 'our_step', 'bench_training', 'random_descriptors',
+           'peak_rss_bytes', 'bench_eval', 'polar_numpy', 'bench_polar', 'bench_synthcity', 'bench_loader',
+           'time_to_recall', 'bench_cli']
 
 # %% ../../nbs/bench/00_bench.ipynb #a63daa72
 def set_threads(
@@ -162,6 +163,13 @@ def random_descriptors(
     q = gal + noise * torch.randn(n, dim, generator=g) / math.sqrt(dim)
     return torch.nn.functional.normalize(q, dim=1), gal
 
+# %% ../../nbs/bench/00_bench.ipynb #c73d0a69
+def peak_rss_bytes()->int:
+    "Peak resident memory of this process so far, in bytes (Linux and macOS)"
+    import resource
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(r if sys.platform == 'darwin' else r * 1024)
+
 # %% ../../nbs/bench/00_bench.ipynb #a15111fa
 def bench_eval(
     n:int=20_000,         # queries and gallery items (CVACT test: 92,802)
@@ -169,7 +177,7 @@ def bench_eval(
     repeats:int=2,        # timed runs per side
     k:int=1,              # FAISS top-k
     chunk_size:int=4096,  # our block size
-)->dict:                  # {'times', 'ratio' (ours / FAISS seconds), 'recall'}
+)->dict:                  # {'times', 'ratio' (ours / FAISS seconds), 'R@1', 'R@1_faiss', 'peak_rss_GB' (the process's peak so far)}
     "Time our streamed exact ranks against FAISS `IndexFlatIP` top-k search on the same descriptors"
     import faiss
     from crossview_nb.eval.retrieval import retrieval_ranks, recall_at_k
@@ -179,7 +187,8 @@ def bench_eval(
     def flat(): out['top'] = index.search(qn, k)[1]
     times = time_interleaved({'ours': ours, 'faiss': flat}, repeats, warmup=0)
     r1_faiss = 100.0 * float((out['top'][:, 0] == np.arange(n)).mean())
-    return {'times': times, 'ratio': ratio(times, 'ours', 'faiss'), 'R@1': recall_at_k(out['ranks'], (1,))['R@1'], 'R@1_faiss': r1_faiss}
+    return {'times': times, 'ratio': ratio(times, 'ours', 'faiss'), 'R@1': recall_at_k(out['ranks'], (1,))['R@1'], 'R@1_faiss': r1_faiss,
+            'peak_rss_GB': peak_rss_bytes() / 1e9}
 
 # %% ../../nbs/bench/00_bench.ipynb #e22afbc3
 def polar_numpy(
@@ -246,6 +255,19 @@ def bench_loader(
         except StopIteration: break
     return 2 * batch * k / (time.perf_counter() - t)
 
+# %% ../../nbs/bench/00_bench.ipynb #c6366742
+def time_to_recall(
+    history:list,         # a run's epoch records (`train.trainer.read_history(run_dir)`)
+    target:float=40.0,    # recall target in %
+    key:str='p2s_R@1',    # the metric
+)->dict|None:             # {'epoch', 'minutes', 'value'} of the first epoch at or above the target; None if never
+    "Training minutes until the metric first reaches `target` (the epochs' `seconds` summed)"
+    total = 0.0
+    for r in history:
+        total += float(r['seconds'])
+        if key in r and r[key] >= target: return {'epoch': r['epoch'], 'minutes': total / 60, 'value': r[key]}
+    return None
+
 # %% ../../nbs/bench/00_bench.ipynb #8e20b071
 def _fmt_ratio(name:str, r:dict, unit:str)->str:
     "One printed line of a ratio with its spread"
@@ -260,8 +282,9 @@ def bench_cli(
     batch:int=4,                  # training pairs per iteration
     eval_n:int=20_000,            # queries = gallery items of the evaluation benchmark (CVACT test: 92,802)
     what:str='train,eval,polar,synthcity', # comma-separated benchmarks to run
+    run_dir:str='runs/cvusa-cpu-toker2021-toker2021', # the default run's folder, for the time to 40% R@1
 ):
-    "Print each ratio: training step vs released CDTE, evaluation vs FAISS, polar vs NumPy, SynthCity pairs/s"
+    "Print each ratio: training step vs released CDTE, evaluation vs FAISS, polar vs NumPy, SynthCity pairs/s, time to 40% R@1"
     todo = set(what.split(',')); print(f"threads: {set_threads(threads)}")
     if 'train' in todo:
         t = bench_training(cdte_path, batch, repeats, variants={'ours_channels_last': {'channels_last': True}})
@@ -270,6 +293,11 @@ def bench_cli(
         if t['skipped']: print(t['skipped'])
     if 'eval' in todo:
         e = bench_eval(eval_n, repeats=max(1, repeats - 1))
-        print(_fmt_ratio(f"evaluation {eval_n}x{eval_n}x4096, ours / FAISS IndexFlatIP time", e['ratio'], '(1.00 = FAISS)') + f"; R@1 {e['R@1']:.2f} vs {e['R@1_faiss']:.2f}")
+        print(_fmt_ratio(f"evaluation {eval_n}x{eval_n}x4096, ours / FAISS IndexFlatIP time", e['ratio'], '(1.00 = FAISS)') + f"; R@1 {e['R@1']:.2f} vs {e['R@1_faiss']:.2f}; peak RSS {e['peak_rss_GB']:.1f} GB")
     if 'polar' in todo: print(_fmt_ratio('polar transform (32 tiles 750->112x616) vs per-image NumPy', bench_polar(repeats=repeats)['ratio'], 'faster'))
     if 'synthcity' in todo: print(f"SynthCity generation: {bench_synthcity()['pairs/s']:.2f} pairs/s")
+    if (Path(run_dir)/'metrics.jsonl').exists():
+        from crossview_nb.train.trainer import read_history
+        t40 = time_to_recall(read_history(run_dir), 40.0)
+        print(f"time to 40% R@1 in {run_dir}: " + (f"{t40['minutes']:.1f} min of training (epoch {t40['epoch']}, R@1 {t40['value']:.1f}%)" if t40 else 'not reached'))
+    else: print(f"time to 40% R@1: no run at {run_dir} (train it with nbs/03_train_cvusa.ipynb or crossview_train)")

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/train/06_cli.ipynb #9f5c5082
 from __future__ import annotations
-import json
+import json, dataclasses
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -13,7 +13,8 @@ from fastcore.script import call_parse, is_cli, Param
 from ..core.checks import check_int
 from ..core.config import PRESETS
 from ..eval.retrieval import recall_table
-from .tasks import TASKS
+from ..core.distributed import DistEnv
+from .tasks import TASKS, get_task
 from .trainer import TrainConfig, Trainer
 from .checkpoint import load_checkpoint, check_weights_finite, CHECKPOINT_KEYS
 from ..models.released import RELEASED_FORMATS
@@ -157,14 +158,16 @@ def evaluate_checkpoint(
     from crossview_nb.train.evaluation import evaluate_model
     with cli_errors(evaluate_checkpoint, 'crossview_eval'):
         check_int(workers, '--workers', min=0); limit = None if limit is None else check_int(limit, '--limit', min=1)
-        model, ds_kw, c = _load_for_eval(checkpoint, device)
+        model, ds_kw, c, task = _load_for_eval(checkpoint, device)
         dataset = dataset or (c.dataset if c else 'cvusa')
         root = root if root is not None else (c.root if c and dataset == c.dataset else None)
         opts = {k: v for k, v in (('mode', vigor_mode), ('labels', vigor_labels)) if v is not None}
         ds = get_dataset(dataset, root, split, augment=False, **ds_kw, **opts)
     print(f"crossview_eval: {checkpoint} ({f'run of task {c.task}, model {c.model}' if c else getattr(model, 'released_format', 'released')}) "
           f"on {data_label(ds)} ({len(ds)} queries{'' if limit is None else f', first {limit}'}), R@1% rule {one_percent!r}, {next(model.parameters()).device}")
-    res = evaluate_model(model, ds, limit, workers=workers, one_percent=one_percent, device=next(model.parameters()).device)
+    if task is not None and _reads_geometry(model):   # e.g. GeoMap with the oracle prior: the task's own evaluation feeds the geometry
+        task.evaluate(ds, limit, workers=workers); res = task.last_results
+    else: res = evaluate_model(model, ds, limit, workers=workers, one_percent=one_percent, device=next(model.parameters()).device)
     print(results_table(res, data_label(ds), f"{getattr(model, 'model_name', type(model).__name__)}").to_string())
     return None if is_cli(evaluate_checkpoint) else res
 
@@ -179,19 +182,26 @@ def _not_a_checkpoint(path, raw, err:Exception)->ValueError:
     return ValueError(f"{path} is {what}: crossview_eval expects last.pt / best.pt written by crossview_train (they hold "
                       f"{list(CHECKPOINT_KEYS)}, the configuration included) or an authors' release ({', '.join(RELEASED_FORMATS)})")
 
+def _reads_geometry(model)->bool:
+    "Whether a model reads rendered geometry besides the images (GeoMap with the oracle prior, alone or inside Geo2Model)"
+    return bool(getattr(model, 'needs_geometry', False) or getattr(getattr(model, 'geomap', None), 'needs_geometry', False))
+
 def _load_for_eval(path:str, device:str|None)->tuple:
-    "(model in eval mode on its device, get_dataset options, TrainConfig or None) for a trainer or released checkpoint"
+    "(model in eval mode on its device, get_dataset options, TrainConfig or None, the run's task or None) for a trainer or released checkpoint"
     from crossview_nb.models.registry import create_model
     from crossview_nb.models.released import load_released, released_format
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     raw = load_checkpoint(path, require_trainer=False)           # missing, truncated or unsafe files are refused here
     if isinstance(raw, dict) and all(k in raw for k in CHECKPOINT_KEYS):
-        c = TrainConfig(**raw['config']); model = create_model(c.model, c.preset, pretrained=False)
+        c = TrainConfig(**raw['config'])   # the task rebuilds the model as the run did (task options such as Geo2's prior)
+        opts = {k: v for k, v in (c.options or {}).items() if k != 'init'}   # the weights come from this checkpoint, not the run's start
+        task = get_task(c.task)(dataclasses.replace(c, pretrained=False, options=opts), DistEnv(device=dev)); model = task.model
         model.load_state_dict(check_weights_finite(raw['task']['model'], path))
     else:
         try: released_format(raw)
         except ValueError as e: raise _not_a_checkpoint(path, raw, e) from None
-        model, c = load_released(path), None; check_weights_finite(model.state_dict(), path)
+        model, c, task = load_released(path), None, None; check_weights_finite(model.state_dict(), path)
     model.to(dev).eval()
+    if task is not None: return model, task.dataset_kwargs(), c, task
     key = 'polar_hw' if model.sat_input == 'polar' else 'sat_hw'
-    return model, {'sat_mode': model.sat_input, 'pano_hw': tuple(model.pano_hw), key: tuple(model.sat_hw)}, c
+    return model, {'sat_mode': model.sat_input, 'pano_hw': tuple(model.pano_hw), key: tuple(model.sat_hw)}, c, task

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from ..core.checks import check_float
-from ..core.distributed import gather_with_grad, all_gather_cat
+from ..core.distributed import gather_with_grad, all_gather_cat, shard_range, get_world_size
 from ..losses import multi_similarity_loss
 from ..data.cells import CellDataset, prototype_index
 from ..models.continent import ContinentModel, cell_codes, CODE_MODES
@@ -19,7 +19,7 @@ from ..eval.geographic import recall_within, RECALL_RADII_M
 from .tasks import Task, register_task
 
 # %% auto #0
-__all__ = ['CONTINENT_PRESETS', 'ContinentOptions', 'ContinentTask', 'region_indexes', 'evaluate_region']
+__all__ = ['CONTINENT_PRESETS', 'ContinentOptions', 'ContinentTask', 'region_codes', 'region_indexes', 'evaluate_region']
 
 # %% ../../nbs/train/08_continent.ipynb #b21f2929
 CONTINENT_PRESETS = {   # images as the region writes them; AdamW-style optimisation for a small CNN
@@ -99,6 +99,25 @@ def _encode(fn, images, batch:int, device)->torch.Tensor:
 
 # %% ../../nbs/train/08_continent.ipynb #4bf5fc8e
 @torch.no_grad()
+def region_codes(
+    model:ContinentModel,       # the trained model
+    ds:CellDataset,             # any split of the region (its shards are the gallery)
+    modes=CODE_MODES,           # which codes
+    batch:int=256,              # tiles per forward pass
+    device='cpu',               # where the encoder runs
+    rank:int|None=None,         # this process's share of the shards (default: the torchrun rank)
+    world:int|None=None,        # number of shares (default: the world size)
+)->list:                        # [(level-16 ids, {mode: (N, D) float32 codes})] for this rank's shards, in shard order
+    "The cell codes of this rank's contiguous share of the region's shards (`core.distributed.shard_range`)"
+    protos, dev = model.prototype_cells.cpu().numpy().view(np.uint64), model.prototypes.device   # sorted as uint64
+    out = []
+    for k in shard_range(len(ds.shards), rank, world):
+        ids, tiles = ds.shards[k]['aerial_ids'], ds.shards[k]['aerial']
+        za, rows = _encode(model.encode_satellite, tiles, batch, device).to(dev), torch.from_numpy(prototype_index(protos, ids)).to(dev)
+        out.append((ids, {m: cell_codes(model, za, rows, m).cpu().numpy() for m in modes}))
+    return out
+
+@torch.no_grad()
 def region_indexes(
     model:ContinentModel,       # the trained model
     ds:CellDataset,             # any split of the region (its shards are the gallery)
@@ -107,13 +126,15 @@ def region_indexes(
     batch:int=256,              # tiles per forward pass
     device='cpu',               # where the encoder runs
     **kw,                       # CellIndex options
-)->dict:                        # mode -> CellIndex
-    "FAISS indexes of every level-16 cell's code, built shard by shard"
-    protos, dev = model.prototype_cells.cpu().numpy().view(np.uint64), model.prototypes.device   # sorted as uint64
+)->dict:                        # mode -> CellIndex (the same on every rank)
+    "FAISS indexes of every level-16 cell's code; under torchrun each rank encodes its share of the shards"
+    parts = [region_codes(model, ds, modes, batch, device)]
+    if get_world_size() > 1:
+        gathered = [None] * get_world_size(); torch.distributed.all_gather_object(gathered, parts[0]); parts = gathered   # rank order = shard order
     ix = {m: CellIndex(model.embed_dim, kind, **kw) for m in modes}
-    for ids, tiles in ds.iter_aerial():
-        za, rows = _encode(model.encode_satellite, tiles, batch, device).to(dev), torch.from_numpy(prototype_index(protos, ids)).to(dev)
-        for m in modes: ix[m].add(ids, cell_codes(model, za, rows, m).cpu().numpy())
+    for part in parts:
+        for ids, codes in part:
+            for m in modes: ix[m].add(ids, codes[m])
     return ix
 
 # %% ../../nbs/train/08_continent.ipynb #34fd4645

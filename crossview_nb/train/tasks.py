@@ -14,8 +14,8 @@ from ..core.config import Registry, get_preset
 from ..core.distributed import DistEnv
 
 # %% auto #0
-__all__ = ['TASKS', 'TASK_MODULES', 'list_tasks', 'get_task', 'Task', 'register_task', 'wrap_ddp', 'no_sync', 'frozen',
-           'create_task']
+__all__ = ['TASKS', 'TASK_MODULES', 'list_tasks', 'get_task', 'Task', 'register_task', 'compile_parts', 'wrap_ddp', 'no_sync',
+           'frozen', 'create_task']
 
 # %% ../../nbs/train/01_tasks.ipynb #a204f7ee
 TASKS = Registry('task')     # name -> Task subclass
@@ -119,6 +119,16 @@ def inputs(self:Task, batch:dict, *keys:str)->tuple:
     "The image tensors `keys` of a batch on the task's device (channels-last on CUDA)"
     fmt = torch.channels_last if self.device.type == 'cuda' else torch.contiguous_format
     return tuple(batch[k].to(self.device, non_blocking=True).contiguous(memory_format=fmt) for k in keys)
+
+# %% ../../nbs/train/01_tasks.ipynb #343e258b
+def compile_parts(
+    model:nn.Module,       # a model with `parts()` (name -> module), or any module
+)->nn.Module:              # the same model, its parts compiled in place
+    "torch.compile each part in place; a part that cannot compile falls back to eager execution"
+    import torch._dynamo
+    torch._dynamo.config.suppress_errors = True
+    for m in (model.parts().values() if hasattr(model, 'parts') else [model]): m.compile()
+    return model
 
 # %% ../../nbs/train/01_tasks.ipynb #aee5f1c2
 def wrap_ddp(

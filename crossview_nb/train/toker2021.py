@@ -13,7 +13,7 @@ from ..core.distributed import gather_with_grad, all_gather_cat
 from ..losses import (soft_margin_triplet_loss, far_pairs_mask, gan_loss, l1_loss, hard_ratio_for_epoch,
                                  DEFAULT_LOSS_WEIGHTS, GAN_MODES)
 from ..models.layers import to_channels_last
-from .tasks import Task, register_task, no_sync, frozen
+from .tasks import Task, register_task, no_sync, frozen, compile_parts
 from .evaluation import evaluate_model, flat_metrics, synthesis_scores
 
 # %% auto #0
@@ -30,6 +30,7 @@ class Toker2021Options:
     gan_mode:str = 'vanilla'                         # 'vanilla' (BCE, real label 0.9, as released), 'lsgan', 'hinge'
     channels_last:bool = False                       # channels-last weights and inputs on CPU too (always on CUDA)
     cpu_bf16:bool = False                            # bfloat16 autocast on CPU (pays only with AVX512-BF16 / AMX)
+    compile:bool = False                             # torch.compile each part; a part that cannot compile runs eagerly
     def __post_init__(self):
         for k in ('lambda_ret', 'lambda_l1', 'lambda_gan'): check_float(getattr(self, k), k, 0)
         check_choice(self.gan_mode, GAN_MODES, 'gan_mode')
@@ -42,6 +43,7 @@ class Toker2021Task(Task):
     def __init__(self, cfg, env=None):
         super().__init__(cfg, env)
         if self.options.channels_last: to_channels_last(self.model)
+        if self.options.compile: compile_parts(self.model)
         self.best_metric = 'p2s_R@1' if self.model.has_retrieval else 'synth_SSIM'
     def build_model(self):
         "The configured model; it must have the Toker 2021 parts (any `toker2021*` model, or `safa`)"

@@ -281,6 +281,9 @@ def load(self:Trainer, path:str|Path):
     if diff := config_mismatch(ck['config'], asdict(self.cfg)):
         raise ValueError(f"{path} belongs to another run ({'; '.join(diff)}): resume it with the same settings, "
                          f"choose another --out, or pass --fresh to start a new run there")
+    if self.task.schedulers and ck['config'].get('epochs') != self.cfg.epochs:   # the schedule spans the run's epochs
+        raise ValueError(f"{path} was trained with epochs={ck['config'].get('epochs')} and its learning-rate schedule spans them: "
+                         f"resume with --epochs {ck['config'].get('epochs')}, or pass --fresh to start a new run with epochs={self.cfg.epochs}")
     self.task.load_state_dict(ck['task'])
     for k in ('epoch', 'batch_in_epoch', 'step', 'best', 'history', 'epoch_sums'): setattr(self, k, ck[k])
     set_rng_state(ck['rng'])
