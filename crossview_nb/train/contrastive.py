@@ -15,7 +15,7 @@ from ..core.distributed import gather_with_grad
 from ..losses import symmetric_infonce_loss
 from ..models.baselines import SAMPLE4GEO_INIT_TEMPERATURE
 from .tasks import Task, register_task, wrap_ddp
-from .evaluation import evaluate_model, flat_metrics
+from .evaluation import evaluate_model, evaluate_task
 
 # %% auto #0
 __all__ = ['CONTRASTIVE_PRESETS', 'ContrastiveOptions', 'param_groups', 'warmup_cosine', 'ContrastiveTask']
@@ -116,7 +116,4 @@ def training_step(self:ContrastiveTask, batch:dict)->dict:
 @patch
 def evaluate(self:ContrastiveTask, ds, limit:int|None=None, batch_size:int=64, workers:int=0)->dict:
     "p2s (and s2p) recall on a split as a flat dict"
-    m = self.model; was = m.training; m.eval(); self.sync_buffers()
-    self.last_results = evaluate_model(m, ds, limit, batch_size, workers, device=self.device)
-    m.train(was)
-    return flat_metrics(self.last_results)
+    return evaluate_task(self, evaluate_model, ds, limit, batch_size, workers)

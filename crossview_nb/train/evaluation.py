@@ -14,7 +14,8 @@ from ..eval.retrieval import evaluate_retrieval
 from ..eval.synthesis import ssim, psnr, sharpness_difference
 
 # %% auto #0
-__all__ = ['sharded_outputs', 'encode_views', 'flat_metrics', 'retrieval_protocol', 'evaluate_model', 'synthesis_scores']
+__all__ = ['sharded_outputs', 'encode_views', 'flat_metrics', 'evaluate_task', 'retrieval_protocol', 'evaluate_model',
+           'synthesis_scores']
 
 # %% ../../nbs/train/02_evaluation.ipynb #848b9755
 def _check_outputs_fit(
@@ -73,6 +74,21 @@ def flat_metrics(
     prefix = {'synthesis': 'synth'}
     return {f"{prefix.get(d, d)}_{k}": float(v) for d, r in results.items() for k, v in r.items()
             if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+# %% ../../nbs/train/02_evaluation.ipynb #cfce984b
+def evaluate_task(
+    task,                    # a `train.tasks.Task` (its model, device and `sync_buffers`)
+    evaluate_fn,             # `evaluate_fn(model, ds, limit, batch_size, workers, device=...)` -> nested results
+    ds,                      # the split
+    limit:int|None=None,     # the first N queries only
+    batch_size:int=64,       # items per forward pass
+    workers:int=0,           # DataLoader workers
+)->dict:                     # flat metrics (`flat_metrics`); the nested results in `task.last_results`
+    "Evaluate a task's model in eval mode with synchronised buffers, restoring its mode afterwards"
+    m = task.model; was = m.training; m.eval(); task.sync_buffers()
+    try: task.last_results = evaluate_fn(m, ds, limit, batch_size, workers, device=task.device)
+    finally: m.train(was)
+    return flat_metrics(task.last_results)
 
 # %% ../../nbs/train/02_evaluation.ipynb #f935ee8a
 def _gallery_subset(ds, n:int, limit)->list|None:

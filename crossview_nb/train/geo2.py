@@ -24,7 +24,7 @@ from ..data.sampling import gps_order, similarity_order
 from .tasks import Task, register_task, wrap_ddp
 from .contrastive import ContrastiveOptions, ContrastiveTask, param_groups, warmup_cosine
 from .checkpoint import load_checkpoint
-from .evaluation import sharded_outputs, flat_metrics, retrieval_protocol, _check_limit, _gallery_subset
+from .evaluation import sharded_outputs, flat_metrics, retrieval_protocol, evaluate_task, _check_limit, _gallery_subset
 
 # %% auto #0
 __all__ = ['GEO2_TASK_PRESETS', 'SAMPLINGS', 'Geo2MapOptions', 'Geo2MapTask', 'encode_geo2', 'evaluate_geo2', 'Geo2Model',
@@ -138,10 +138,7 @@ def evaluate_geo2(
 @patch
 def evaluate(self:Geo2MapTask, ds, limit:int|None=None, batch_size:int=64, workers:int=0)->dict:
     "p2s (and s2p) recall on a split as a flat dict"
-    m = self.model; was = m.training; m.eval(); self.sync_buffers()
-    self.last_results = evaluate_geo2(m, ds, limit, batch_size, workers, device=self.device)
-    m.train(was)
-    return flat_metrics(self.last_results)
+    return evaluate_task(self, evaluate_geo2, ds, limit, batch_size, workers)
 
 # %% ../../nbs/train/07_geo2.ipynb #d5399fbf
 @patch
