@@ -8,7 +8,7 @@ import sys, time, types, argparse, importlib, statistics, tempfile, math
 from pathlib import Path
 import numpy as np
 import torch
-from fastcore.script import call_parse, Param
+from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['PAPER_PARAMS', 'CDTE_MODULES', 'CDTE_OPTIONS', 'set_threads', 'time_interleaved', 'ratio', 'param_counts',
@@ -228,10 +228,11 @@ def bench_polar(
 def bench_synthcity(
     n:int=40,             # training pairs (plus n // 4 validation pairs)
     workers:int=1,        # processes
+    root=None,            # where to write (None: a new temporary folder, left for the caller, e.g. for `bench_loader`)
 )->dict:                  # {'pairs', 'seconds', 'pairs/s', 'root'}
     "Pairs per second of SynthCity generation in the CVUSA layout at its default sizes, into a temporary folder"
     from crossview_nb.synthcity.layouts import write_cvusa
-    root = Path(tempfile.mkdtemp(prefix='crossview_bench_'))/'cvusa'
+    root = Path(tempfile.mkdtemp(prefix='crossview_bench_'))/'cvusa' if root is None else Path(root)
     nv = max(1, n // 4); t = time.perf_counter()
     write_cvusa(root, n_train=n, n_val=nv, workers=workers, progress=False)
     s = time.perf_counter() - t
@@ -295,7 +296,9 @@ def bench_cli(
         e = bench_eval(eval_n, repeats=max(1, repeats - 1))
         print(_fmt_ratio(f"evaluation {eval_n}x{eval_n}x4096, ours / FAISS IndexFlatIP time", e['ratio'], '(1.00 = FAISS)') + f"; R@1 {e['R@1']:.2f} vs {e['R@1_faiss']:.2f}; peak RSS {e['peak_rss_GB']:.1f} GB")
     if 'polar' in todo: print(_fmt_ratio('polar transform (32 tiles 750->112x616) vs per-image NumPy', bench_polar(repeats=repeats)['ratio'], 'faster'))
-    if 'synthcity' in todo: print(f"SynthCity generation: {bench_synthcity()['pairs/s']:.2f} pairs/s")
+    if 'synthcity' in todo:
+        with tempfile.TemporaryDirectory(prefix='crossview_bench_') as d:
+            print(f"SynthCity generation: {bench_synthcity(root=Path(d)/'cvusa')['pairs/s']:.2f} pairs/s")
     if (Path(run_dir)/'metrics.jsonl').exists():
         from crossview_nb.train.trainer import read_history
         t40 = time_to_recall(read_history(run_dir), 40.0)

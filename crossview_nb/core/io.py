@@ -26,8 +26,9 @@ def atomic_write(
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': 'utf-8'})) as f:
+        with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': 'utf-8'})) as f:   # closes fd whatever happens next
+            try: os.fchmod(f.fileno(), 0o666 & ~_UMASK)   # mkstemp's 0600 -> the mode open() would give
+            except OSError: pass                           # filesystems without modes (vfat, some CIFS mounts)
             write(f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as e:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from ..core.io import atomic_write, write_json, read_json
+from ..core.io import atomic_write, write_json
 from fastcore.basics import patch
 from ..geo.s2 import s2_cell_id, s2_parent, s2_token, s2_from_token, PROTOTYPE_LEVEL, AERIAL_LEVEL
 from .spec import DatasetSpec, register_dataset
@@ -120,7 +120,8 @@ def ground_split(
 # %% ../../nbs/data/08_cells.ipynb #09cfac1c
 class CellDataset(Dataset):
     "Ground images of a cell-indexed region with their aerial tile and prototype cell"
-    def __init__(self, root:str|Path, split:str='train', seed:int=0, test_frac:float=0.2, holdout_frac:float=0.1, **kw):
+    def __init__(self, root:str|Path, split:str='train', preset:str|None=None, *, seed:int=0, test_frac:float=0.2, holdout_frac:float=0.1,
+                 **loader_options):   # `get_dataset`'s preset and loader options (sat_mode, augment) do not apply to cells
         if split not in ('train', 'test'): raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         self.root, self.split, self.shards = Path(root), split, [read_shard(p) for p in list_shards(root)]
         where = [(k, i) for k, s in enumerate(self.shards) for i in range(len(s['ground']))]

@@ -15,7 +15,7 @@ from ..geo.geodesy import nearest_neighbours
 __all__ = ['neighbour_order', 'gps_order', 'similarity_neighbours', 'similarity_order', 'neighbour_rate']
 
 # %% ../../nbs/data/09_sampling.ipynb #095116c6
-def _check_table(neighbours, n:int|None=None)->np.ndarray:
+def _check_table(neighbours)->np.ndarray:
     "The (N, k) integer neighbour table, checked"
     nb = np.asarray(neighbours)
     if nb.ndim != 2 or not np.issubdtype(nb.dtype, np.integer):
@@ -64,9 +64,30 @@ def visit(self:_Walk, i:int, nb:np.ndarray, queue:deque):
         queue.extendleft(reversed(self.deferred)); self.deferred = []
 @patch
 def finish(self:_Walk)->np.ndarray:
-    "The order: closed batches, the open one, then the items still deferred"
-    rest = list(dict.fromkeys(i for i in self.deferred if not self.used[i]))
-    return np.asarray(self.order + self.batch + rest, np.int64)
+    "The order: closed batches, then the open batch and the deferred items packed into blocks that repeat no group"
+    pool, tail = self.batch + list(dict.fromkeys(i for i in self.deferred if not self.used[i])), []
+    while pool:
+        block, seen, left = [], set(), []
+        for i in pool:
+            if len(block) < self.B and self.g[i] not in seen: block.append(i); seen.add(self.g[i])
+            else: left.append(i)
+        tail += block; pool = left
+    return _separate(np.asarray(self.order + tail, np.int64), self.g, self.B)
+
+def _separate(order:np.ndarray, g:np.ndarray, B:int)->np.ndarray:
+    "Swap items between full blocks until no full block holds a group twice (where one swap can mend it)"
+    o, n = order.copy(), len(order) // B
+    for b in range(n - 1, -1, -1):   # the repeats are in the last blocks: mend from the end
+        if len(set(g[o[b * B:(b + 1) * B]].tolist())) == B: continue
+        for p in range(b * B, (b + 1) * B):
+            here = set(np.delete(g[o[b * B:(b + 1) * B]], p - b * B).tolist())
+            if g[o[p]] not in here: continue
+            for c in range(n - 1, -1, -1):   # another block without p's group, holding an item whose group b lacks
+                other = g[o[c * B:(c + 1) * B]]
+                if c == b or g[o[p]] in other: continue
+                k = next((k for k in range(B) if other[k] not in here), None)
+                if k is not None: q = c * B + k; o[p], o[q] = o[q], o[p]; break
+    return o
 
 # %% ../../nbs/data/09_sampling.ipynb #27e783d1
 def gps_order(

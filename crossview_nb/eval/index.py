@@ -42,10 +42,10 @@ class CellIndex:
         if kind == 'ivfpq' and dim % pq_m: raise ValueError(f"pq_m={pq_m} must divide dim={dim}")
         self.dim, self.kind, self.nlist, self.pq_m, self.hnsw_m, self.max_bytes, self.pq_bits = dim, kind, nlist, pq_m, hnsw_m, max_bytes, pq_bits
         ip = faiss.METRIC_INNER_PRODUCT
-        if kind == 'exact': self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        if kind == 'exact': self.index = faiss.IndexIDMap(faiss.IndexFlatIP(dim))
         elif kind == 'hnsw':
             self._hnsw = faiss.IndexHNSWFlat(dim, hnsw_m, ip); self._hnsw.hnsw.efSearch = ef_search
-            self.index = faiss.IndexIDMap2(self._hnsw)
+            self.index = faiss.IndexIDMap(self._hnsw)
         else: self.index = faiss.index_factory(dim, f"IVF{nlist},PQ{pq_m}x{pq_bits}", ip); self.index.nprobe = nprobe
     @property
     def ntotal(self)->int: return int(self.index.ntotal)

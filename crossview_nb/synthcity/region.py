@@ -4,17 +4,17 @@
 
 # %% ../../nbs/synthcity/04_region.ipynb #b6eb415f
 from __future__ import annotations
-import dataclasses, functools, json, time, warnings
+import functools, hashlib, json, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse
 from ..core.io import read_json, write_json
 from ..geo.geodesy import local_m_to_latlon, latlon_to_local_m
-from ..geo.s2 import (s2_cell_id, s2_cell_center, s2_token, s2_parent, s2_covering_chunks, s2_average_area_m2,
+from ..geo.s2 import (s2_cell_id, s2_cell_center, s2_token, s2_parent, s2_covering_chunks,
                                  PROTOTYPE_LEVEL, AERIAL_LEVEL)
 from ..data.cells import write_shard, CELLS_DIR, REGION_JSON, SHARD_JSON, _hash01
-from .world import World, empty_world, generate_world, road_positions, GRASS, ROAD, TREE
+from .world import World, empty_world, generate_world, road_positions, ROAD, TREE
 from .render import render_satellite, render_panorama, random_capture
 
 # %% auto #0

@@ -5,7 +5,6 @@
 # %% ../../nbs/train/06_cli.ipynb #9f5c5082
 from __future__ import annotations
 import json, dataclasses
-from dataclasses import asdict
 from pathlib import Path
 import torch
 from contextlib import contextmanager
@@ -14,7 +13,7 @@ from ..core.checks import check_int
 from ..core.config import PRESETS
 from ..eval.retrieval import recall_table
 from ..core.distributed import DistEnv
-from .tasks import TASKS, get_task
+from .tasks import get_task
 from .trainer import TrainConfig, Trainer
 from .checkpoint import load_checkpoint, check_weights_finite, CHECKPOINT_KEYS
 from ..models.released import RELEASED_FORMATS
@@ -158,16 +157,18 @@ def evaluate_checkpoint(
     from crossview_nb.train.evaluation import evaluate_model
     with cli_errors(evaluate_checkpoint, 'crossview_eval'):
         check_int(workers, '--workers', min=0); limit = None if limit is None else check_int(limit, '--limit', min=1)
-        model, ds_kw, c, task = _load_for_eval(checkpoint, device)
+        model, ds_kw, c, _ = _load_for_eval(checkpoint, device)
         dataset = dataset or (c.dataset if c else 'cvusa')
         root = root if root is not None else (c.root if c and dataset == c.dataset else None)
         opts = {k: v for k, v in (('mode', vigor_mode), ('labels', vigor_labels)) if v is not None}
         ds = get_dataset(dataset, root, split, augment=False, **ds_kw, **opts)
     print(f"crossview_eval: {checkpoint} ({f'run of task {c.task}, model {c.model}' if c else getattr(model, 'released_format', 'released')}) "
           f"on {data_label(ds)} ({len(ds)} queries{'' if limit is None else f', first {limit}'}), R@1% rule {one_percent!r}, {next(model.parameters()).device}")
-    if task is not None and _reads_geometry(model):   # e.g. GeoMap with the oracle prior: the task's own evaluation feeds the geometry
-        task.evaluate(ds, limit, workers=workers); res = task.last_results
-    else: res = evaluate_model(model, ds, limit, workers=workers, one_percent=one_percent, device=next(model.parameters()).device)
+    dev = next(model.parameters()).device
+    if _reads_geometry(model):   # e.g. GeoMap with the oracle prior: its evaluation feeds the rendered geometry
+        from crossview_nb.train.geo2 import evaluate_geo2
+        res = evaluate_geo2(getattr(model, 'geomap', model), ds, limit, workers=workers, device=dev, one_percent=one_percent)
+    else: res = evaluate_model(model, ds, limit, workers=workers, one_percent=one_percent, device=dev)
     print(results_table(res, data_label(ds), f"{getattr(model, 'model_name', type(model).__name__)}").to_string())
     return None if is_cli(evaluate_checkpoint) else res
 
@@ -188,7 +189,6 @@ def _reads_geometry(model)->bool:
 
 def _load_for_eval(path:str, device:str|None)->tuple:
     "(model in eval mode on its device, get_dataset options, TrainConfig or None, the run's task or None) for a trainer or released checkpoint"
-    from crossview_nb.models.registry import create_model
     from crossview_nb.models.released import load_released, released_format
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     raw = load_checkpoint(path, require_trainer=False)           # missing, truncated or unsafe files are refused here

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 import torch
-import torch.nn.functional as F
 from fastcore.basics import patch
 from ..core.checks import check_float
 from ..core.distributed import gather_with_grad, all_gather_cat, shard_range, get_world_size
@@ -149,16 +148,18 @@ def evaluate_region(
 )->dict:                        # flat {'combined_R@200m': %, 'aerial_covered_R@100m': %, ..., 'n_covered': n, ...}
     "Recall within distance of cell retrieval, per code mode, over all, covered and uncovered queries"
     was = model.training; model.eval()
-    n = len(ds) if limit is None else min(limit, len(ds))
-    if n == 0: raise ValueError("the query split is empty")
-    zq = _encode(model.encode_street, torch.stack([ds[i]['pano'] for i in range(n)]), batch, device).numpy()
-    true, covered = ds.lat_lon[:n], _covered(model, ds.cells[:n])
-    out = {'n_queries': n, 'n_covered': int(covered.sum()), 'n_uncovered': int((~covered).sum())}
-    for mode, ix in region_indexes(model, ds, batch=batch, device=device).items():
-        pred = ix.localize(zq)
-        for part, sel in (('', slice(None)), ('covered_', covered), ('uncovered_', ~covered)):
-            if np.asarray(true[sel]).size: out |= {f'{mode}_{part}R@{r:g}m': v for r, v in recall_within(pred[sel], true[sel], radii_m).items()}
-    model.train(was); return out
+    try:
+        n = len(ds) if limit is None else min(limit, len(ds))
+        if n == 0: raise ValueError("the query split is empty")
+        zq = _encode(model.encode_street, torch.stack([ds[i]['pano'] for i in range(n)]), batch, device).numpy()
+        true, covered = ds.lat_lon[:n], _covered(model, ds.cells[:n])
+        out = {'n_queries': n, 'n_covered': int(covered.sum()), 'n_uncovered': int((~covered).sum())}
+        for mode, ix in region_indexes(model, ds, batch=batch, device=device).items():
+            pred = ix.localize(zq)
+            for part, sel in (('', slice(None)), ('covered_', covered), ('uncovered_', ~covered)):
+                if np.asarray(true[sel]).size: out |= {f'{mode}_{part}R@{r:g}m': v for r, v in recall_within(pred[sel], true[sel], radii_m).items()}
+        return out
+    finally: model.train(was)
 
 def _covered(model:ContinentModel, cells:np.ndarray)->np.ndarray:
     "Whether each query's level-15 cell has a prototype"
@@ -166,5 +167,6 @@ def _covered(model:ContinentModel, cells:np.ndarray)->np.ndarray:
 
 @patch
 def evaluate(self:ContinentTask, ds, limit:int|None=None, batch_size:int=64, workers:int=0)->dict:
-    "Recall within distance on a split (see `evaluate_region`)"
+    "Recall within distance on a split (see `evaluate_region`), with the ranks' BatchNorm statistics synchronised first"
+    self.sync_buffers()
     return evaluate_region(self.model, ds, limit, batch=max(batch_size, 64), device=self.device)

@@ -14,8 +14,8 @@ from ..eval.retrieval import evaluate_retrieval
 from ..eval.synthesis import ssim, psnr, sharpness_difference
 
 # %% auto #0
-__all__ = ['sharded_outputs', 'encode_views', 'flat_metrics', 'evaluate_task', 'retrieval_protocol', 'evaluate_model',
-           'synthesis_scores']
+__all__ = ['sharded_outputs', 'encode_views', 'flat_metrics', 'evaluate_task', 'retrieval_protocol', 'retrieval_results',
+           'evaluate_model', 'synthesis_scores']
 
 # %% ../../nbs/train/02_evaluation.ipynb #848b9755
 def _check_outputs_fit(
@@ -119,6 +119,22 @@ def _check_limit(limit, n:int)->int:
     return min(limit, n)
 
 # %% ../../nbs/train/02_evaluation.ipynb #9422e49e
+def retrieval_results(
+    street:Tensor,               # (n, D) descriptors of the first n queries
+    sat:Tensor,                  # descriptors of the gallery items `g_idx` (all items when None)
+    ds,                          # the split (its published protocol)
+    g_idx=None,                  # the gallery indices encoded (`_gallery_subset`)
+    one_percent:str='toker',     # R@1% convention (`crossview_nb.eval.retrieval.ONE_PERCENT_RULES`)
+    device=None,                 # where the ranking runs
+)->dict:                         # {'p2s': RetrievalResult, 's2p': ... (one-to-one only)}
+    "Recall of encoded descriptors under the split's protocol; satellite -> street too when the split is one-to-one"
+    n = len(street); proto = retrieval_protocol(ds, n, g_idx)
+    out = {'p2s': evaluate_retrieval(street, sat, one_percent=one_percent, device=device, **proto)}
+    if set(proto) == {'positive_index'} and len(set(proto['positive_index'].tolist())) == n:
+        pos = proto['positive_index']   # satellite -> street: each tile's query is its pair
+        out['s2p'] = evaluate_retrieval(sat[pos], street, torch.arange(n), one_percent=one_percent, device=device)
+    return out
+
 def evaluate_model(
     model,                       # a retrieval model (`encode_street`, `encode_satellite`)
     ds,                          # a crossview_nb dataset split
@@ -133,12 +149,7 @@ def evaluate_model(
     enc = lambda f, view, key, idx, what: check_finite(encode_views(f, view, key, idx, batch_size, workers, device), what)
     street = enc(model.encode_street, ds.queries, 'pano', range(n), 'street descriptors')
     sat = enc(model.encode_satellite, ds.gallery, 'sat', g_idx, 'satellite descriptors')
-    proto = retrieval_protocol(ds, n, g_idx)
-    out = {'p2s': evaluate_retrieval(street, sat, one_percent=one_percent, device=device, **proto)}
-    if set(proto) == {'positive_index'} and len(set(proto['positive_index'].tolist())) == n:
-        pos = proto['positive_index']   # satellite -> street: each tile's query is its pair
-        out['s2p'] = evaluate_retrieval(sat[pos], street, torch.arange(n), one_percent=one_percent, device=device)
-    return out
+    return retrieval_results(street, sat, ds, g_idx, one_percent, device)
 
 # %% ../../nbs/train/02_evaluation.ipynb #30e710a6
 def synthesis_scores(

@@ -4,27 +4,25 @@
 
 # %% ../../nbs/train/07_geo2.ipynb #ff95ac38
 from __future__ import annotations
-import dataclasses
 from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
-from ..core.checks import check_choice, check_float, check_int
+from ..core.checks import check_choice, check_float, check_int, check_finite
 from ..core.distributed import gather_with_grad
 from ..losses import symmetric_infonce_loss
 from ..models.registry import create_model
 from ..models.geomap import GEO2_PRESETS, GeoMap
 from ..models.geoflow import GeoFlow, straight_path, geo2_consistency_loss
 from ..models.geometry_prior import GEOMETRY_PRIORS
-from ..eval.retrieval import evaluate_retrieval
 from ..eval.synthesis import psnr, ssim
 from ..data.sampling import gps_order, similarity_order
 from .tasks import Task, register_task, wrap_ddp
 from .contrastive import ContrastiveOptions, ContrastiveTask, param_groups, warmup_cosine
 from .checkpoint import load_checkpoint
-from .evaluation import sharded_outputs, flat_metrics, retrieval_protocol, evaluate_task, _check_limit, _gallery_subset
+from .evaluation import sharded_outputs, retrieval_results, evaluate_task, _check_limit, _gallery_subset
 
 # %% auto #0
 __all__ = ['GEO2_TASK_PRESETS', 'SAMPLINGS', 'Geo2MapOptions', 'Geo2MapTask', 'encode_geo2', 'evaluate_geo2', 'Geo2Model',
@@ -117,22 +115,19 @@ def encode_geo2(
 
 # %% ../../nbs/train/07_geo2.ipynb #6abd4f70
 def evaluate_geo2(
-    geomap:GeoMap,           # the model
-    ds,                      # a dataset split (with geometry when the prior reads it)
-    limit:int|None=None,     # the first N queries only
-    batch_size:int=64,       # items per forward pass
-    workers:int=0,           # DataLoader workers
-    device=None,             # where the model runs
-)->dict:                     # {'p2s': RetrievalResult, 's2p': ... (one-to-one only)}
+    geomap:GeoMap,               # the model
+    ds,                          # a dataset split (with geometry when the prior reads it)
+    limit:int|None=None,         # the first N queries only
+    batch_size:int=64,           # items per forward pass
+    workers:int=0,               # DataLoader workers
+    device=None,                 # where the model runs
+    one_percent:str='toker',     # R@1% convention (`crossview_nb.eval.retrieval.ONE_PERCENT_RULES`)
+)->dict:                         # {'p2s': RetrievalResult, 's2p': ... (one-to-one only)}
     "Retrieval recall of GeoMap on a split under its published protocol (VIGOR: semi-positives, hit rate)"
     n = _check_limit(limit, len(ds)); g_idx = _gallery_subset(ds, n, limit)
-    street = encode_geo2(geomap, ds.queries, 'ground', range(n), batch_size, workers, device)
-    sat = encode_geo2(geomap, ds.gallery, 'satellite', g_idx, batch_size, workers, device)
-    proto = retrieval_protocol(ds, n, g_idx)
-    out = {'p2s': evaluate_retrieval(street, sat, device=device, **proto)}
-    if set(proto) == {'positive_index'} and len(set(proto['positive_index'].tolist())) == n:
-        pos = proto['positive_index']; out['s2p'] = evaluate_retrieval(sat[pos], street, torch.arange(n), device=device)
-    return out
+    street = check_finite(encode_geo2(geomap, ds.queries, 'ground', range(n), batch_size, workers, device), 'street descriptors')
+    sat = check_finite(encode_geo2(geomap, ds.gallery, 'satellite', g_idx, batch_size, workers, device), 'satellite descriptors')
+    return retrieval_results(street, sat, ds, g_idx, one_percent, device)
 
 # %% ../../nbs/train/07_geo2.ipynb #6614a7b5
 @patch
@@ -147,7 +142,7 @@ def epoch_order(self:Geo2MapTask, epoch:int, train_ds)->list|None:
     o, B, seed = self.options, self.cfg.batch_size, self.cfg.seed
     groups, pos = getattr(train_ds, 'positive_index', None), getattr(train_ds, 'query_positions', None)
     if o.sampling == 'similarity':
-        if epoch % o.similarity_every == 0 and epoch > 0 and getattr(self, 'similarity', (None,))[0] != epoch:
+        if epoch % o.similarity_every == 0 and epoch > 0 and (getattr(self, 'similarity', None) or (None,))[0] != epoch:
             self.similarity = (epoch, self.train_descriptors(train_ds))
         if getattr(self, 'similarity', None) is not None:
             return similarity_order(*self.similarity[1], B, seed, epoch, o.neighbours, groups).tolist()
@@ -345,10 +340,9 @@ def synthesis_metrics(self:Geo2FlowTask, ds, n:int|None=None, batch_size:int=16,
 @patch
 def evaluate(self:Geo2FlowTask, ds, limit:int|None=None, batch_size:int=64, workers:int=0)->dict:
     "Synthesis metrics both directions (g2s_PSNR, g2s_SSIM, s2g_PSNR, s2g_SSIM) and GeoMap's retrieval"
-    m = self.model; was = m.training; m.eval(); self.sync_buffers()
-    with torch.no_grad(): res = {**self.synthesis_metrics(ds, workers=workers), **evaluate_geo2(m.geomap, ds, limit, batch_size, workers, self.device)}
-    m.train(was); self.last_results = res
-    return flat_metrics(res)
+    def both(m, ds, limit, batch_size, workers, device)->dict:
+        with torch.no_grad(): return {**self.synthesis_metrics(ds, workers=workers), **evaluate_geo2(m.geomap, ds, limit, batch_size, workers, device)}
+    return evaluate_task(self, both, ds, limit, batch_size, workers)
 
 # %% ../../nbs/train/07_geo2.ipynb #3feb3ffd
 @register_task
