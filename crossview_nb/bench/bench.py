@@ -65,7 +65,8 @@ CDTE_OPTIONS = dict(gpu_ids=[], lr_g=1e-4, lr_d=1e-4, lr_r=1e-4, b1=0.5, b2=0.99
 
 def param_counts(parts:dict)->dict:
     "Number of parameters of each part"
-    return {k: sum(p.numel() for p in m.parameters()) for k, m in parts.items()}
+    from crossview_nb.models.layers import count_parameters
+    return {k: count_parameters(m) for k, m in parts.items()}
 
 # %% ../../nbs/bench/00_bench.ipynb #b110fd67
 def _offline_resnet34(pretrained:bool=True, **kw):

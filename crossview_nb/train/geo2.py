@@ -4,6 +4,7 @@
 
 # %% ../../nbs/train/07_geo2.ipynb #ff95ac38
 from __future__ import annotations
+import math
 from dataclasses import dataclass
 import torch
 import torch.nn as nn
@@ -328,12 +329,13 @@ def synthesis_metrics(self:Geo2FlowTask, ds, n:int|None=None, batch_size:int=16,
     geo = m.geomap.needs_geometry
     def both(sat, pano, *g):
         h, d = (g[0], g[1]) if geo else (None, None)
-        return torch.cat([synthesize_views(m, pano, 'g2s', d, **kw).flatten(1), synthesize_views(m, sat, 's2g', h, **kw).flatten(1)], 1)
+        fake = [synthesize_views(m, pano, 'g2s', d, **kw), synthesize_views(m, sat, 's2g', h, **kw)]
+        return torch.cat([x.flatten(1) for x in fake + [sat, pano]], 1)   # the real views ride along: one pass over the data
     keys = ('sat', 'pano') + (('sat_height', 'pano_depth') if geo else ())
     out = sharded_outputs(both, ds, keys, range(n), batch_size, workers, self.device)
-    real = sharded_outputs(lambda s, p: torch.cat([s.flatten(1), p.flatten(1)], 1), ds, ('sat', 'pano'), range(n), batch_size, workers, self.device)
-    k = 3 * m.sat_hw[0] * m.sat_hw[1]; S, P = (3, *m.sat_hw), (3, *m.pano_hw)
-    pairs = {'g2s': (out[:, :k].view(-1, *S), real[:, :k].view(-1, *S)), 's2g': (out[:, k:].view(-1, *P), real[:, k:].view(-1, *P))}
+    S, P = (3, *m.sat_hw), (3, *m.pano_hw); ks, kp = math.prod(S), math.prod(P)
+    fake_s, fake_p, real_s, real_p = out.split([ks, kp, ks, kp], 1)
+    pairs = {'g2s': (fake_s.reshape(-1, *S), real_s.reshape(-1, *S)), 's2g': (fake_p.reshape(-1, *P), real_p.reshape(-1, *P))}
     return {d: {'PSNR': float(psnr(a, b)), 'SSIM': float(ssim(a, b))} for d, (a, b) in pairs.items()}
 
 # %% ../../nbs/train/07_geo2.ipynb #ba61ca08
