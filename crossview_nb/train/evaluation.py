@@ -56,7 +56,7 @@ def sharded_outputs(
 def encode_views(
     encode,                  # `model.encode_street` or `model.encode_satellite`
     view,                    # `ds.queries` or `ds.gallery` (items are dicts holding `key`)
-    key:str,                 # 'pano' or 'sat'
+    key,                     # 'pano' or 'sat', or a tuple of item keys that `encode` takes in order
     indices=None,            # encode only these items (default: all), in this order
     batch_size:int=64,       # items per forward pass
     workers:int=0,           # DataLoader workers

@@ -8,7 +8,6 @@ import math
 from dataclasses import dataclass
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch
 from ..core.checks import check_choice, check_float, check_int, check_finite
@@ -20,10 +19,10 @@ from ..models.geoflow import GeoFlow, straight_path, geo2_consistency_loss
 from ..models.geometry_prior import GEOMETRY_PRIORS
 from ..eval.synthesis import psnr, ssim
 from ..data.sampling import gps_order, similarity_order
-from .tasks import Task, register_task, wrap_ddp
-from .contrastive import ContrastiveOptions, ContrastiveTask, param_groups, warmup_cosine
+from .tasks import Task, register_task
+from .contrastive import ContrastiveOptions, ContrastiveTask, param_groups
 from .checkpoint import load_checkpoint
-from .evaluation import sharded_outputs, retrieval_results, evaluate_task, _check_limit, _gallery_subset
+from .evaluation import sharded_outputs, encode_views, retrieval_results, evaluate_task, _check_limit, _gallery_subset
 
 # %% auto #0
 __all__ = ['GEO2_TASK_PRESETS', 'SAMPLINGS', 'Geo2MapOptions', 'Geo2MapTask', 'encode_geo2', 'evaluate_geo2', 'Geo2Model',
@@ -112,7 +111,7 @@ def encode_geo2(
     img, geo = ('pano', 'pano_depth') if check_choice(kind, ('ground', 'satellite'), 'kind') == 'ground' else ('sat', 'sat_height')
     enc = geomap.encode_street if kind == 'ground' else geomap.encode_satellite
     keys = (img, geo) if geomap.needs_geometry else (img,)
-    return F.normalize(sharded_outputs(enc, view, keys, indices, batch_size, workers, device), dim=1)
+    return encode_views(enc, view, keys, indices, batch_size, workers, device)
 
 # %% ../../nbs/train/07_geo2.ipynb #6abd4f70
 def evaluate_geo2(
@@ -270,17 +269,8 @@ def configure_optimizers(self:Geo2FlowTask)->dict:
     groups = param_groups(self.model, o.weight_decay, self.lr)
     return {'all': torch.optim.AdamW([gr for gr in groups if gr['params']], betas=tuple(self.preset['betas']))}
 
-@patch
-def configure_schedule(self:Geo2FlowTask, total_steps:int):
-    "Warm-up then cosine to `lr_min`"
-    o = self.options; warm = int(o.warmup_fraction * total_steps)
-    f = lambda s: warmup_cosine(s, total_steps, warm, o.lr_min / self.lr)
-    self.schedulers = {'all': torch.optim.lr_scheduler.LambdaLR(self.optimizers['all'], f)}
-
-@patch
-def parallelize(self:Geo2FlowTask):
-    "One DDP wrapper around the whole module (frozen parts are not synchronised)"
-    self.wrapped = {'all': wrap_ddp(self.model, self.env)}
+Geo2FlowTask.configure_schedule = ContrastiveTask.configure_schedule   # warm-up then cosine to `lr_min`
+Geo2FlowTask.parallelize = ContrastiveTask.parallelize                 # one DDP wrapper around the whole module
 
 # %% ../../nbs/train/07_geo2.ipynb #76e4b681
 @patch
