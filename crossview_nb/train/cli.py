@@ -157,7 +157,7 @@ def evaluate_checkpoint(
     from crossview_nb.train.evaluation import evaluate_model
     with cli_errors(evaluate_checkpoint, 'crossview_eval'):
         check_int(workers, '--workers', min=0); limit = None if limit is None else check_int(limit, '--limit', min=1)
-        model, ds_kw, c, _ = _load_for_eval(checkpoint, device)
+        model, ds_kw, c = _load_for_eval(checkpoint, device)
         dataset = dataset or (c.dataset if c else 'cvusa')
         root = root if root is not None else (c.root if c and dataset == c.dataset else None)
         opts = {k: v for k, v in (('mode', vigor_mode), ('labels', vigor_labels)) if v is not None}
@@ -188,7 +188,7 @@ def _reads_geometry(model)->bool:
     return bool(getattr(model, 'needs_geometry', False) or getattr(getattr(model, 'geomap', None), 'needs_geometry', False))
 
 def _load_for_eval(path:str, device:str|None)->tuple:
-    "(model in eval mode on its device, get_dataset options, TrainConfig or None, the run's task or None) for a trainer or released checkpoint"
+    "(model in eval mode on its device, get_dataset options, TrainConfig or None) for a trainer or released checkpoint"
     from crossview_nb.models.released import load_released, released_format
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     raw = load_checkpoint(path, require_trainer=False)           # missing, truncated or unsafe files are refused here
@@ -200,8 +200,8 @@ def _load_for_eval(path:str, device:str|None)->tuple:
     else:
         try: released_format(raw)
         except ValueError as e: raise _not_a_checkpoint(path, raw, e) from None
-        model, c, task = load_released(path), None, None; check_weights_finite(model.state_dict(), path)
+        model, c = load_released(path), None; check_weights_finite(model.state_dict(), path)
     model.to(dev).eval()
-    if task is not None: return model, task.dataset_kwargs(), c, task
+    if c is not None: return model, task.dataset_kwargs(), c
     key = 'polar_hw' if model.sat_input == 'polar' else 'sat_hw'
-    return model, {'sat_mode': model.sat_input, 'pano_hw': tuple(model.pano_hw), key: tuple(model.sat_hw)}, c, task
+    return model, {'sat_mode': model.sat_input, 'pano_hw': tuple(model.pano_hw), key: tuple(model.sat_hw)}, c

@@ -143,12 +143,14 @@ def evaluate_model(
     workers:int=0,               # DataLoader workers
     one_percent:str='toker',     # R@1% convention (`crossview_nb.eval.retrieval.ONE_PERCENT_RULES`)
     device=None,                 # where the model runs
+    street_keys='pano',          # the item keys `encode_street` takes (e.g. ('pano', 'pano_depth'))
+    sat_keys='sat',              # the item keys `encode_satellite` takes
 )->dict:                         # {'p2s': RetrievalResult, 's2p': ... (one-to-one only)}
     "Retrieval recall of a model on a split under the split's published protocol, sharded over ranks"
     n = _check_limit(limit, len(ds)); g_idx = _gallery_subset(ds, n, limit)
     enc = lambda f, view, key, idx, what: check_finite(encode_views(f, view, key, idx, batch_size, workers, device), what)
-    street = enc(model.encode_street, ds.queries, 'pano', range(n), 'street descriptors')
-    sat = enc(model.encode_satellite, ds.gallery, 'sat', g_idx, 'satellite descriptors')
+    street = enc(model.encode_street, ds.queries, street_keys, range(n), 'street descriptors')
+    sat = enc(model.encode_satellite, ds.gallery, sat_keys, g_idx, 'satellite descriptors')
     return retrieval_results(street, sat, ds, g_idx, one_percent, device)
 
 # %% ../../nbs/train/02_evaluation.ipynb #30e710a6

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 from fastcore.basics import patch
-from ..core.checks import check_choice, check_float, check_int, check_finite
+from ..core.checks import check_choice, check_float, check_int
 from ..core.distributed import gather_with_grad
 from ..losses import symmetric_infonce_loss
 from ..models.registry import create_model
@@ -22,11 +22,11 @@ from ..data.sampling import gps_order, similarity_order
 from .tasks import Task, register_task
 from .contrastive import ContrastiveOptions, ContrastiveTask, param_groups
 from .checkpoint import load_checkpoint
-from .evaluation import sharded_outputs, encode_views, retrieval_results, evaluate_task, _check_limit, _gallery_subset
+from .evaluation import sharded_outputs, encode_views, evaluate_model, evaluate_task
 
 # %% auto #0
-__all__ = ['GEO2_TASK_PRESETS', 'SAMPLINGS', 'Geo2MapOptions', 'Geo2MapTask', 'encode_geo2', 'evaluate_geo2', 'Geo2Model',
-           'Geo2FlowOptions', 'load_stage', 'Geo2FlowTask', 'synthesize_views', 'Geo2JointTask']
+__all__ = ['GEO2_TASK_PRESETS', 'SAMPLINGS', 'Geo2MapOptions', 'Geo2MapTask', 'geo2_keys', 'encode_geo2', 'evaluate_geo2',
+           'Geo2Model', 'Geo2FlowOptions', 'load_stage', 'Geo2FlowTask', 'synthesize_views', 'Geo2JointTask']
 
 # %% ../../nbs/train/07_geo2.ipynb #e99752e4
 GEO2_TASK_PRESETS = {k: (dict(v) if k == 'paper' else dict(v, lr=1e-3, betas=(0.9, 0.999))) for k, v in GEO2_PRESETS.items()}
@@ -98,6 +98,14 @@ def training_step(self:Geo2MapTask, batch:dict)->dict:
             'temperature': (-self.model.logit_scale.detach()).exp()}
 
 # %% ../../nbs/train/07_geo2.ipynb #e709166c
+def geo2_keys(
+    geomap:GeoMap,           # the model
+    kind:str,                # 'ground' or 'satellite'
+)->tuple:                    # the item keys its encoder takes: the image, and its geometry when the prior reads it
+    "Dataset item keys of one view for a GeoMap"
+    img, geo = ('pano', 'pano_depth') if kind == 'ground' else ('sat', 'sat_height')
+    return (img, geo) if geomap.needs_geometry else (img,)
+
 def encode_geo2(
     geomap:GeoMap,           # the model
     view,                    # `ds.queries` or `ds.gallery`
@@ -108,10 +116,8 @@ def encode_geo2(
     device=None,             # where the model runs
 )->Tensor:                   # (N, D) float32 L2-normalised, identical on every rank
     "GeoMap descriptors of a dataset view, with its geometry when the prior reads it"
-    img, geo = ('pano', 'pano_depth') if check_choice(kind, ('ground', 'satellite'), 'kind') == 'ground' else ('sat', 'sat_height')
-    enc = geomap.encode_street if kind == 'ground' else geomap.encode_satellite
-    keys = (img, geo) if geomap.needs_geometry else (img,)
-    return encode_views(enc, view, keys, indices, batch_size, workers, device)
+    enc = geomap.encode_street if check_choice(kind, ('ground', 'satellite'), 'kind') == 'ground' else geomap.encode_satellite
+    return encode_views(enc, view, geo2_keys(geomap, kind), indices, batch_size, workers, device)
 
 # %% ../../nbs/train/07_geo2.ipynb #6abd4f70
 def evaluate_geo2(
@@ -124,10 +130,8 @@ def evaluate_geo2(
     one_percent:str='toker',     # R@1% convention (`crossview_nb.eval.retrieval.ONE_PERCENT_RULES`)
 )->dict:                         # {'p2s': RetrievalResult, 's2p': ... (one-to-one only)}
     "Retrieval recall of GeoMap on a split under its published protocol (VIGOR: semi-positives, hit rate)"
-    n = _check_limit(limit, len(ds)); g_idx = _gallery_subset(ds, n, limit)
-    street = check_finite(encode_geo2(geomap, ds.queries, 'ground', range(n), batch_size, workers, device), 'street descriptors')
-    sat = check_finite(encode_geo2(geomap, ds.gallery, 'satellite', g_idx, batch_size, workers, device), 'satellite descriptors')
-    return retrieval_results(street, sat, ds, g_idx, one_percent, device)
+    return evaluate_model(geomap, ds, limit, batch_size, workers, one_percent, device,
+                          street_keys=geo2_keys(geomap, 'ground'), sat_keys=geo2_keys(geomap, 'satellite'))
 
 # %% ../../nbs/train/07_geo2.ipynb #6614a7b5
 @patch
